@@ -361,7 +361,8 @@ bool kn_attr_map_put(kn_attr_map *m, const char *name, kn_attr_value *v) {
   char *key = strdup(name);
   if (!key) goto oom;
   if (m->n == m->cap) {
-    int cap = m->cap ? m->cap * 2 : 8;
+    /* Most ops have one to three attrs; every op keeps its map. */
+    int cap = m->cap ? m->cap * 2 : 2;
     kn_attr *items = realloc(m->items, (size_t)cap * sizeof *items);
     if (!items) {
       free(key);

@@ -17,6 +17,9 @@
 #include "status_internal.h"
 #include "tensor_internal.h"
 #include "thread_pool.h"
+#include "variable.h"
+
+struct par_step;
 
 struct kiln_kernel_context {
   kiln_session *session;
@@ -24,6 +27,12 @@ struct kiln_kernel_context {
   const kn_node *node;
   kiln_tensor **inputs;
   kiln_status *st;
+  struct par_step *ps;        /* the step's scheduler; NULL inline */
+  int index;                  /* the node's position in the plan */
+  struct kn_async *async;     /* set when the kernel went asynchronous */
+  kiln_tensor **copies;       /* what was made for the inputs */
+  bool trace;
+  int64_t t0, m0;             /* start, for tracing */
 };
 
 /* ----------------------------------------------------------------- frames */
@@ -186,6 +195,14 @@ static kiln_tensor *copy_to(const kiln_tensor *t, kn_device *d, kiln_status *st)
 ** value (a graph's constant) is handed over as a copy, as is one in device
 ** memory. */
 kiln_tensor *kn_fetch_value(kiln_tensor *t, kiln_status *st) {
+  if (t->is_ref) {
+    /* A variable's reference fetches as a copy of its value. */
+    kiln_tensor *v = kn_variable_read(kn_ref_variable(t), st);
+    if (!v) return NULL;
+    kiln_tensor *c = copy_to(v, NULL, st);
+    kiln_tensor_free(v);
+    return c;
+  }
   if (in_host_memory(t) && !kn_tensor_readonly(t)) return kiln_tensor_ref(t);
   return copy_to(t, NULL, st);
 }
@@ -300,6 +317,13 @@ bool kn_kc_set_output_alias(kiln_kernel_context *c, int out, int in,
     kn_kc_fail(c, KILN_INTERNAL, "kernel aliased an input index out of range");
     return false;
   }
+  /* A ref output passing a ref input on (Apply*, Assign) is the same
+  ** reference, so that later nodes update the variable itself. */
+  kiln_tensor *r = c->frame->slots[c->node->in_slot[in]];
+  if (r && r->is_ref && (int)c->node->op->output_types[out] > KILN_REF_OFFSET) {
+    set_output(c, out, kiln_tensor_ref(r));
+    return true;
+  }
   kiln_tensor *t = c->inputs[in];
   bool same = ndims == t->ndims && (ndims == 0 || memcmp(dims, t->dims, (size_t)ndims * sizeof *dims) == 0);
   kiln_tensor *o = same ? kiln_tensor_ref(t) : kn_tensor_alias(t, dims, ndims, c->st);
@@ -307,6 +331,20 @@ bool kn_kc_set_output_alias(kiln_kernel_context *c, int out, int in,
   set_output(c, out, o);
   return true;
 }
+
+kiln_session *kn_kc_session(kiln_kernel_context *c) { return c->session; }
+const kiln_op *kn_kc_op(kiln_kernel_context *c) { return c->node->op; }
+kiln_tensor *kn_kc_input_tensor(kiln_kernel_context *c, int i) {
+  return i >= 0 && i < c->node->op->ninputs ? c->inputs[i] : NULL;
+}
+void kn_kc_set_output_tensor(kiln_kernel_context *c, int i, kiln_tensor *t) {
+  if (failed(c) || !check_out(c, i)) {
+    kiln_tensor_free(t);
+    return;
+  }
+  set_output(c, i, t);
+}
+bool kn_kc_failed(kiln_kernel_context *c) { return failed(c); }
 
 const char *kn_kc_string_get(const kiln_tensor_view *v, int64_t i, size_t *len) {
   const kiln_tensor *t = (const kiln_tensor *)((const char *)v - offsetof(kiln_tensor, view));
@@ -442,56 +480,96 @@ typedef struct scratch {
   kiln_tensor **inputs, **copies;
 } scratch;
 
-/* Runs node i of frame f: resolves (and copies) its inputs, computes, checks
-** its outputs and releases inputs whose last reader it was. md_mu is the
-** step's mutex when nodes run on several threads, NULL inline. */
-static kiln_code run_node(kiln_session *s, kn_frame *f, int i, bool trace,
-                          kiln_run_metadata *md, pthread_mutex_t *md_mu,
-                          scratch *sc, kiln_status *st) {
-  kn_plan *p = f->plan;
-  kn_node *nd = &p->nodes[i];
-  kiln_op *op = nd->op;
-  for (int j = 0; j < op->ninputs; j++) {
-    kiln_tensor *t = f->slots[nd->in_slot[j]];
-    if (!t) {
-      for (int k = 0; k < j; k++) {
-        kiln_tensor_free(sc->copies[k]);
-        sc->copies[k] = NULL;
-      }
-      return kn_errorf(st, KILN_INVALID_ARGUMENT,
-                       "input %d of node '%s' (%s) has no value: the tensor "
-                       "'%s:%d' must be fed first", j, op->name, op->type,
-                       op->inputs[j].op->name, op->inputs[j].index);
-    }
-    if (nd->in_copy[j]) {
-      bool want_host = nd->device->type->def.host_memory;
-      kiln_tensor *c = want_host ? copy_to(t, NULL, st) : copy_to(t, nd->device, st);
-      if (!c) {
-        for (int k = 0; k < j; k++) {
-          kiln_tensor_free(sc->copies[k]);
-          sc->copies[k] = NULL;
-        }
-        blame(nd, st);
-        return kiln_status_code(st);
-      }
-      sc->copies[j] = c;
-      t = c;
-    }
-    sc->inputs[j] = t;
+static void drop_copies(scratch *sc, int n) {
+  for (int k = 0; k < n; k++) {
+    kiln_tensor_free(sc->copies[k]);
+    sc->copies[k] = NULL;
   }
-  kiln_kernel_context ctx = {s, f, nd, sc->inputs, st};
-  int64_t t0 = trace ? now_ns() : 0;
-  int64_t m0 = trace ? mono_ns() : 0;
-  if (nd->value)
-    set_output(&ctx, 0, kiln_tensor_ref(nd->value));
-  else if (nd->kernel)
-    nd->kernel->def.compute(nd->kstate, &ctx);
-  int64_t dur = trace ? mono_ns() - m0 : 0;
-  for (int j = 0; j < op->ninputs; j++)
-    if (sc->copies[j]) {
-      kiln_tensor_free(sc->copies[j]);
-      sc->copies[j] = NULL;
-    }
+}
+
+static bool is_ref_type(kiln_dtype t) { return (int)t > KILN_REF_OFFSET; }
+
+/* The value input j of node nd reads, in sc->inputs[j]: the slot's tensor,
+** a variable's value for a reference read as a value, or a copy in the
+** node's memory. What it made for the node goes in sc->copies[j]. */
+static kiln_code resolve_input(const kn_node *nd, kn_frame *f, int j, scratch *sc,
+                               kiln_status *st) {
+  const kiln_op *op = nd->op;
+  kiln_tensor *t = f->slots[nd->in_slot[j]];
+  if (!t)
+    return kn_errorf(st, KILN_INVALID_ARGUMENT,
+                     "input %d of node '%s' (%s) has no value: the tensor "
+                     "'%s:%d' must be fed first", j, op->name, op->type,
+                     op->inputs[j].op->name, op->inputs[j].index);
+  bool wants_ref = is_ref_type(op->input_types[j]);
+  if (wants_ref && !t->is_ref)
+    return kn_errorf(st, KILN_INVALID_ARGUMENT,
+                     "input %d of node '%s' (%s) must be a reference to a "
+                     "variable, but '%s:%d' was fed a value", j, op->name,
+                     op->type, op->inputs[j].op->name, op->inputs[j].index);
+  if (t->is_ref && !(wants_ref && nd->kernel && (nd->kernel->flags & KN_KERNEL_RAW_REFS))) {
+    kiln_tensor *v = kn_variable_read(kn_ref_variable(t), st);
+    if (!v) return kiln_status_code(st);
+    sc->copies[j] = v;
+    t = v;
+  }
+  if (nd->in_copy[j] && !t->is_ref) {
+    bool want_host = nd->device->type->def.host_memory;
+    kiln_tensor *c = want_host ? copy_to(t, NULL, st) : copy_to(t, nd->device, st);
+    if (!c) return kiln_status_code(st);
+    kiln_tensor_free(sc->copies[j]);
+    sc->copies[j] = c;
+    t = c;
+  }
+  sc->inputs[j] = t;
+  return KILN_OK;
+}
+
+/* Variables a kernel updates through ref inputs are locked around its
+** compute when its use_locking attr says so, in address order (as
+** TensorFlow does) so that two such nodes cannot deadlock. */
+#define MAX_LOCKED 8
+typedef struct locked_vars {
+  kn_variable *v[MAX_LOCKED];
+  int n;
+} locked_vars;
+
+static int cmp_ptr(const void *a, const void *b) {
+  uintptr_t x = (uintptr_t) * (kn_variable *const *)a,
+            y = (uintptr_t) * (kn_variable *const *)b;
+  return x < y ? -1 : x > y;
+}
+
+static void lock_ref_inputs(const kn_node *nd, kn_frame *f, locked_vars *lv) {
+  lv->n = 0;
+  const kn_attr_value *ul = kn_attr_map_get(&nd->op->attrs, "use_locking");
+  if (!ul || ul->type != KILN_ATTR_BOOL || ul->is_list || !ul->v.b ||
+      (nd->kernel && (nd->kernel->flags & KN_KERNEL_RAW_REFS)))
+    return;
+  for (int j = 0; j < nd->op->ninputs && lv->n < MAX_LOCKED; j++) {
+    kn_variable *v = kn_ref_variable(f->slots[nd->in_slot[j]]);
+    bool seen = false;
+    for (int k = 0; k < lv->n; k++) seen |= lv->v[k] == v;
+    if (v && !seen) lv->v[lv->n++] = v;
+  }
+  qsort(lv->v, (size_t)lv->n, sizeof *lv->v, cmp_ptr);
+  for (int k = 0; k < lv->n; k++) pthread_mutex_lock(&lv->v[k]->mu);
+}
+
+static void unlock_ref_inputs(locked_vars *lv) {
+  for (int k = lv->n - 1; k >= 0; k--) pthread_mutex_unlock(&lv->v[k]->mu);
+}
+
+/* After a node computed: checks its outputs, records it, and releases
+** the inputs whose last reader it was. `atomic` when other threads may
+** touch the frame meanwhile. */
+static kiln_code finish_node(kiln_kernel_context *ctx, bool trace, int64_t t0,
+                             int64_t dur, kiln_run_metadata *md,
+                             pthread_mutex_t *md_mu, bool atomic) {
+  const kn_node *nd = ctx->node;
+  kn_frame *f = ctx->frame;
+  kiln_op *op = nd->op;
+  kiln_status *st = ctx->st;
   if (kn_ok(st))
     for (int o = 0; o < op->noutputs; o++) {
       kiln_tensor *out = f->slots[nd->out_slot + o];
@@ -500,11 +578,11 @@ static kiln_code run_node(kiln_session *s, kn_frame *f, int i, bool trace,
                   "output %d", op->type, nd->kernel->plugin->name, o);
         break;
       }
-      if (out->dtype != kn_kc_output_dtype(&ctx, o)) {
+      if (out->dtype != kn_kc_output_dtype(ctx, o)) {
         kn_errorf(st, KILN_INTERNAL, "the %s kernel of plugin %s produced "
                   "output %d of dtype %s, not %s", op->type,
                   nd->kernel->plugin->name, o, kiln_dtype_name(out->dtype),
-                  kiln_dtype_name(kn_kc_output_dtype(&ctx, o)));
+                  kiln_dtype_name(kn_kc_output_dtype(ctx, o)));
         break;
       }
     }
@@ -517,19 +595,55 @@ static kiln_code run_node(kiln_session *s, kn_frame *f, int i, bool trace,
     record(md, nd, f, t0, dur);
     if (md_mu) pthread_mutex_unlock(md_mu);
   }
-  f->done[i] = true;
+  f->done[nd - f->plan->nodes] = true;
   /* Each input slot loses a reader; the last one frees the value. Only
-  ** steps on the pool need an atomic count: inline, one thread runs all. */
+  ** steps on the scheduler need an atomic count: inline, one thread runs
+  ** all. */
   for (int j = 0; j < op->ninputs; j++) {
     int slot = nd->in_slot[j];
-    int left = md_mu ? __atomic_sub_fetch(&f->readers[slot], 1, __ATOMIC_ACQ_REL)
-                     : --f->readers[slot];
+    int left = atomic ? __atomic_sub_fetch(&f->readers[slot], 1, __ATOMIC_ACQ_REL)
+                      : --f->readers[slot];
     if (left == 0) {
       kiln_tensor_free(f->slots[slot]);
       f->slots[slot] = NULL;
     }
   }
   return KILN_OK;
+}
+
+/* Returned by run_node for a node that went asynchronous. */
+#define KN_PARKED ((kiln_code)-1)
+
+/* Runs node i of frame f: resolves its inputs, computes, and finishes it
+** (or leaves that to whoever completes it, KN_PARKED). ps is the step's
+** scheduler, NULL inline. */
+static kiln_code run_node(kiln_session *s, kn_frame *f, int i, bool trace,
+                          kiln_run_metadata *md, struct par_step *ps,
+                          pthread_mutex_t *md_mu, scratch *sc, kiln_status *st) {
+  kn_plan *p = f->plan;
+  kn_node *nd = &p->nodes[i];
+  kiln_op *op = nd->op;
+  for (int j = 0; j < op->ninputs; j++)
+    if (resolve_input(nd, f, j, sc, st) != KILN_OK) {
+      drop_copies(sc, j + 1);
+      blame(nd, st);
+      return kiln_status_code(st);
+    }
+  kiln_kernel_context ctx = {s, f, nd, sc->inputs, st, ps, i, NULL, sc->copies, trace, 0, 0};
+  ctx.t0 = trace ? now_ns() : 0;
+  ctx.m0 = trace ? mono_ns() : 0;
+  if (nd->value) {
+    set_output(&ctx, 0, kiln_tensor_ref(nd->value));
+  } else if (nd->kernel) {
+    locked_vars lv;
+    lock_ref_inputs(nd, f, &lv);
+    nd->kernel->def.compute(nd->kstate, &ctx);
+    unlock_ref_inputs(&lv);
+  }
+  if (ctx.async) return KN_PARKED;   /* the token owns the copies now */
+  int64_t dur = trace ? mono_ns() - ctx.m0 : 0;
+  drop_copies(sc, op->ninputs);
+  return finish_node(&ctx, trace, ctx.t0, dur, md, md_mu, md_mu != NULL);
 }
 
 /* Stops a step between nodes when the session closes or time runs out. */
@@ -549,10 +663,28 @@ static int64_t step_timeout(kiln_session *s, const kiln_run_options *opts) {
   return opts && opts->timeout_ms > 0 ? opts->timeout_ms : s->config.operation_timeout_ms;
 }
 
+/* True when a node of the plan may finish asynchronously; decided once. */
+static bool plan_is_async(kn_plan *p) {
+  int k = atomic_load_explicit(&p->async_kind, memory_order_relaxed);
+  if (k == 0) {
+    k = 1;
+    for (int i = 0; i < p->nnodes && k == 1; i++)
+      if (p->nodes[i].kernel && (p->nodes[i].kernel->flags & KN_KERNEL_ASYNC)) k = 2;
+    atomic_store_explicit(&p->async_kind, k, memory_order_relaxed);
+  }
+  return k == 2;
+}
+
+static kiln_code execute_scheduled(kiln_session *s, kn_frame *f, const bool *want,
+                                   const kiln_run_options *opts,
+                                   kiln_run_metadata *md, kiln_status *st,
+                                   bool use_pool);
+
 kiln_code kn_execute_nodes(kiln_session *s, kn_frame *f, const bool *want,
                            const kiln_run_options *opts, kiln_run_metadata *md,
                            kiln_status *st) {
   kn_plan *p = f->plan;
+  if (plan_is_async(p)) return execute_scheduled(s, f, want, opts, md, st, false);
   bool trace = md && opts && opts->trace_level != KILN_TRACE_NONE;
   int64_t timeout = step_timeout(s, opts);
   int64_t deadline = timeout > 0 ? mono_ns() + timeout * 1000000 : 0;
@@ -560,17 +692,31 @@ kiln_code kn_execute_nodes(kiln_session *s, kn_frame *f, const bool *want,
   for (int i = 0; i < p->nnodes; i++) {
     if (f->done[i] || (want && !want[i])) continue;
     if (interrupted(s, deadline, timeout, &p->nodes[i], st) != KILN_OK ||
-        run_node(s, f, i, trace, md, NULL, &sc, st) != KILN_OK)
+        run_node(s, f, i, trace, md, NULL, NULL, &sc, st) != KILN_OK)
       return kiln_status_code(st);
   }
   return KILN_OK;
 }
 
-/* ------------------------------------------------------- parallel steps */
+/* -------------------------------------------------------- cancellation */
 
-/* A step whose independent nodes run on the session's inter-op pool. The
-** caller's thread works too; pool threads join while there is work for
-** them. */
+/* A step's cancellation, as TensorFlow's CancellationManager: callbacks
+** of parked nodes, run once when the step is cancelled. */
+typedef struct cancel_mgr {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  bool cancelled, running;
+  kiln_code code;
+  char msg[256];
+  kn_async *callbacks;        /* registered tokens, doubly linked */
+} cancel_mgr;
+
+/* ------------------------------------------------------ scheduled steps */
+
+/* A step whose nodes run as they become ready: on the session's inter-op
+** pool for wide plans (the caller's thread works too; pool threads join
+** while there is work for them), and always for plans with asynchronous
+** nodes, which park without holding any thread until they complete. */
 typedef struct par_step {
   kiln_session *s;
   kn_frame *f;
@@ -582,18 +728,31 @@ typedef struct par_step {
   int *ready;                 /* stack of runnable nodes */
   int nready;
   int remaining;              /* nodes not finished */
-  int active;                 /* threads inside work() */
+  int running;                /* threads computing a node right now */
+  int parked;                 /* asynchronous nodes not yet done */
+  int last_parked;            /* one of them, for messages */
   int idle_helpers;           /* helpers the pool may still lend */
   int outstanding;            /* helpers submitted and not yet returned */
   bool failed;
   kiln_status *st;            /* first error */
+  cancel_mgr cm;
+  struct par_step *next_async; /* the session's steps that can park */
 } par_step;
 
-static void work(par_step *ps);
+struct kn_async {
+  kiln_kernel_context ctx;
+  kiln_tensor **inputs, **copies;
+  kn_async *cb_next, *cb_prev;
+  kn_cancel_fn cb;
+  void *cb_arg;
+  bool cb_linked;
+};
+
+static void work(par_step *ps, bool caller);
 
 static void helper_task(void *arg) {
   par_step *ps = arg;
-  work(ps);
+  work(ps, false);
   pthread_mutex_lock(&ps->mu);
   ps->outstanding--;
   pthread_cond_broadcast(&ps->cv);
@@ -613,51 +772,240 @@ static void lend(par_step *ps, int n) {
   }
 }
 
-/* Pops and runs nodes until none is left for this thread. */
-static void work(par_step *ps) {
+/* Node i finished well: its successors may be ready. Under ps->mu. */
+static void node_finished(par_step *ps, int i) {
+  kn_plan *p = ps->f->plan;
+  ps->remaining--;
+  int newly = 0;
+  for (int e = 0; e < p->nodes[i].nsucc; e++) {
+    int k = p->nodes[i].succ[e];
+    if (--ps->f->pending[k] == 0) {
+      ps->ready[ps->nready++] = k;
+      newly++;
+    }
+  }
+  /* Lend more threads when more work became ready than we can take. */
+  if (newly > 1) lend(ps, newly - 1);
+  pthread_cond_broadcast(&ps->cv);
+}
+
+static void step_fail(par_step *ps, kiln_status *st) {
+  if (!ps->failed) kn_status_copy(ps->st, st);
+  ps->failed = true;
+  pthread_cond_broadcast(&ps->cv);
+}
+
+static void cancel_step(par_step *ps, kiln_code code, const char *fmt, ...)
+    KN_PRINTF(3, 4);
+static void cancel_step(par_step *ps, kiln_code code, const char *fmt, ...) {
+  cancel_mgr *cm = &ps->cm;
+  pthread_mutex_lock(&cm->mu);
+  if (cm->cancelled) {
+    pthread_mutex_unlock(&cm->mu);
+    return;
+  }
+  cm->cancelled = true;
+  cm->running = true;
+  cm->code = code;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(cm->msg, sizeof cm->msg, fmt, ap);
+  va_end(ap);
+  kn_async *a = cm->callbacks;
+  cm->callbacks = NULL;
+  pthread_mutex_unlock(&cm->mu);
+  /* A callback finishes its token, which may then be freed: read the link
+  ** first. Completers of the others wait in kn_async_forget_cancel. */
+  while (a) {
+    kn_async *next = a->cb_next;
+    a->cb_linked = false;
+    a->cb(a->cb_arg, code, cm->msg);
+    a = next;
+  }
+  pthread_mutex_lock(&cm->mu);
+  cm->running = false;
+  pthread_cond_broadcast(&cm->cv);
+  pthread_mutex_unlock(&cm->mu);
+}
+
+/* Pops and runs nodes until none is left for this thread. The caller's
+** thread stays until the step is over (it waits for parked nodes, with
+** the deadline); pool threads leave when nothing is ready and no other
+** thread computes. */
+static void work(par_step *ps, bool caller) {
   kn_plan *p = ps->f->plan;
   kiln_status *st = kiln_status_new();
-  kiln_tensor **buf = malloc(2 * (size_t)ps->f->max_inputs * sizeof *buf);
+  kiln_tensor **buf = calloc(2 * (size_t)ps->f->max_inputs, sizeof *buf);
   scratch sc = {buf, buf ? buf + ps->f->max_inputs : NULL};
-  if (buf) memset(buf, 0, 2 * (size_t)ps->f->max_inputs * sizeof *buf);
   pthread_mutex_lock(&ps->mu);
-  ps->active++;
   if (!st || !buf) {
-    if (!ps->failed) KN_OOM(ps->st);
-    ps->failed = true;
+    KN_OOM(st ? st : ps->st);
+    if (st) step_fail(ps, st);
+    else ps->failed = true;
   }
   for (;;) {
-    while (!ps->failed && ps->remaining > 0 && ps->nready == 0 && ps->active > 1)
-      pthread_cond_wait(&ps->cv, &ps->mu);
-    if (ps->failed || ps->remaining == 0 || ps->nready == 0) break;
-    int i = ps->ready[--ps->nready];
-    pthread_mutex_unlock(&ps->mu);
-    kiln_code code = interrupted(ps->s, ps->deadline, ps->timeout, &p->nodes[i], st);
-    if (code == KILN_OK) code = run_node(ps->s, ps->f, i, ps->trace, ps->md, &ps->mu, &sc, st);
-    pthread_mutex_lock(&ps->mu);
-    if (code != KILN_OK) {
-      if (!ps->failed) kn_status_copy(ps->st, st);
-      ps->failed = true;
-      break;
-    }
-    ps->remaining--;
-    int newly = 0;
-    for (int e = 0; e < p->nodes[i].nsucc; e++) {
-      int k = p->nodes[i].succ[e];
-      if (--ps->f->pending[k] == 0) {
-        ps->ready[ps->nready++] = k;
-        newly++;
+    while (!ps->failed && ps->remaining > 0 && ps->nready == 0 &&
+           (caller || ps->running > 0)) {
+      if (caller && ps->deadline) {
+        int64_t left = ps->deadline - mono_ns();
+        if (left <= 0) {
+          const kn_node *nd = &p->nodes[ps->last_parked];
+          kn_errorf(st, KILN_DEADLINE_EXCEEDED,
+                    "Timed out after %lld ms waiting for node '%s' (%s)",
+                    (long long)ps->timeout, nd->op->name, nd->op->type);
+          step_fail(ps, st);
+          break;
+        }
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        int64_t at = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec + left;
+        ts.tv_sec = at / 1000000000;
+        ts.tv_nsec = at % 1000000000;
+        pthread_cond_timedwait(&ps->cv, &ps->mu, &ts);
+      } else {
+        pthread_cond_wait(&ps->cv, &ps->mu);
       }
     }
-    /* Lend more threads when more work became ready than we can take. */
-    if (newly > 1) lend(ps, newly - 1);
-    pthread_cond_broadcast(&ps->cv);
+    if (ps->failed || ps->remaining == 0 || ps->nready == 0) break;
+    int i = ps->ready[--ps->nready];
+    ps->running++;
+    pthread_mutex_unlock(&ps->mu);
+    kiln_code code = interrupted(ps->s, ps->deadline, ps->timeout, &p->nodes[i], st);
+    if (code == KILN_OK)
+      code = run_node(ps->s, ps->f, i, ps->trace, ps->md, ps, &ps->mu, &sc, st);
+    pthread_mutex_lock(&ps->mu);
+    ps->running--;
+    if (code == KN_PARKED) {
+      pthread_cond_broadcast(&ps->cv);
+      continue;
+    }
+    if (code != KILN_OK) {
+      step_fail(ps, st);
+      break;
+    }
+    node_finished(ps, i);
   }
-  ps->active--;
+  if (caller && ps->failed) {
+    /* Parked nodes end before the frame can be reused. */
+    kiln_code why = kiln_status_code(ps->st);
+    pthread_mutex_unlock(&ps->mu);
+    cancel_step(ps, why, "Step was cancelled: %s", kiln_status_message(ps->st));
+    pthread_mutex_lock(&ps->mu);
+    while (ps->parked > 0 || ps->running > 0) pthread_cond_wait(&ps->cv, &ps->mu);
+  }
   pthread_cond_broadcast(&ps->cv);
   pthread_mutex_unlock(&ps->mu);
   free(buf);
   kiln_status_free(st);
+}
+
+/* ------------------------------------------------------ async kernels */
+
+kn_async *kn_kc_go_async(kiln_kernel_context *c) {
+  if (c->async) return c->async;
+  if (!c->ps || !(c->node->kernel->flags & KN_KERNEL_ASYNC)) {
+    kn_kc_fail(c, KILN_INTERNAL, "kernel went asynchronous outside a scheduled step");
+    return NULL;
+  }
+  int n = c->node->op->ninputs;
+  kn_async *a = calloc(1, sizeof *a + 2 * (size_t)(n ? n : 1) * sizeof(kiln_tensor *));
+  kiln_status *st = kiln_status_new();
+  if (!a || !st) {
+    free(a);
+    kiln_status_free(st);
+    KN_OOM(c->st);
+    return NULL;
+  }
+  a->inputs = (kiln_tensor **)(a + 1);
+  a->copies = a->inputs + (n ? n : 1);
+  /* The token owns the node's inputs and copies from here on. */
+  for (int j = 0; j < n; j++) {
+    a->inputs[j] = c->inputs[j];
+    a->copies[j] = c->copies[j];
+    c->copies[j] = NULL;
+  }
+  a->ctx = *c;
+  a->ctx.inputs = a->inputs;
+  a->ctx.copies = a->copies;
+  a->ctx.st = st;
+  a->ctx.async = a;
+  c->async = a;
+  par_step *ps = c->ps;
+  pthread_mutex_lock(&ps->mu);
+  ps->parked++;
+  ps->last_parked = c->index;
+  pthread_mutex_unlock(&ps->mu);
+  return a;
+}
+
+kiln_kernel_context *kn_async_context(kn_async *a) { return &a->ctx; }
+
+void kn_async_done(kn_async *a) {
+  kiln_kernel_context *c = &a->ctx;
+  par_step *ps = c->ps;
+  int64_t dur = c->trace ? mono_ns() - c->m0 : 0;
+  for (int j = 0; j < c->node->op->ninputs; j++) kiln_tensor_free(a->copies[j]);
+  kiln_code code = finish_node(c, c->trace, c->t0, dur, ps->md, &ps->mu, true);
+  int i = c->index;
+  kiln_status *st = c->st;
+  free(a);
+  pthread_mutex_lock(&ps->mu);
+  ps->parked--;
+  if (code != KILN_OK)
+    step_fail(ps, st);
+  else if (!ps->failed)
+    node_finished(ps, i);
+  pthread_cond_broadcast(&ps->cv);
+  pthread_mutex_unlock(&ps->mu);
+  kiln_status_free(st);
+}
+
+bool kn_async_on_cancel(kn_async *a, kn_cancel_fn fn, void *arg) {
+  cancel_mgr *cm = &a->ctx.ps->cm;
+  pthread_mutex_lock(&cm->mu);
+  bool ok = !cm->cancelled;
+  if (ok) {
+    a->cb = fn;
+    a->cb_arg = arg;
+    a->cb_prev = NULL;
+    a->cb_next = cm->callbacks;
+    if (cm->callbacks) cm->callbacks->cb_prev = a;
+    cm->callbacks = a;
+    a->cb_linked = true;
+  }
+  pthread_mutex_unlock(&cm->mu);
+  return ok;
+}
+
+void kn_async_forget_cancel(kn_async *a) {
+  cancel_mgr *cm = &a->ctx.ps->cm;
+  pthread_mutex_lock(&cm->mu);
+  if (!cm->cancelled && a->cb_linked) {
+    if (a->cb_prev) a->cb_prev->cb_next = a->cb_next;
+    else cm->callbacks = a->cb_next;
+    if (a->cb_next) a->cb_next->cb_prev = a->cb_prev;
+    a->cb_linked = false;
+  } else {
+    while (cm->running) pthread_cond_wait(&cm->cv, &cm->mu);
+  }
+  pthread_mutex_unlock(&cm->mu);
+}
+
+kiln_code kn_async_cancel_reason(kn_async *a, const char **msg) {
+  cancel_mgr *cm = &a->ctx.ps->cm;
+  pthread_mutex_lock(&cm->mu);
+  kiln_code code = cm->cancelled ? cm->code : KILN_OK;
+  if (msg) *msg = cm->msg;
+  pthread_mutex_unlock(&cm->mu);
+  return code;
+}
+
+/* Close cancels the steps that may be parked; a step starting after close
+** began is refused. Under s->mu. */
+void kn_session_cancel_steps(kiln_session *s) {
+  for (par_step *ps = s->async_steps; ps; ps = ps->next_async)
+    cancel_step(ps, KILN_CANCELLED,
+                "Step was cancelled: the session was closed while it ran");
 }
 
 static kn_pool *session_pool(kiln_session *s) {
@@ -668,29 +1016,76 @@ static kn_pool *session_pool(kiln_session *s) {
   return pool;
 }
 
-static kiln_code execute_parallel(kiln_session *s, kn_frame *f,
-                                  const kiln_run_options *opts,
-                                  kiln_run_metadata *md, kiln_status *st) {
+/* A partial run's nodes (wanted, not yet run) wait only for producers
+** among them: counting the others would never let their successors go. */
+static void select_nodes(par_step *ps, const bool *want) {
+  kn_frame *f = ps->f;
   kn_plan *p = f->plan;
-  par_step ps = {.s = s, .f = f, .md = md, .st = st, .remaining = p->nnodes};
+  for (int i = 0; i < p->nnodes; i++) f->pending[i] = 0;
+  for (int i = 0; i < p->nnodes; i++) {
+    if (f->done[i] || (want && !want[i])) {
+      f->pending[i] = -1;
+      continue;
+    }
+    ps->remaining++;
+    for (int e = 0; e < p->nodes[i].nsucc; e++) f->pending[p->nodes[i].succ[e]]++;
+  }
+  for (int i = p->nnodes - 1; i >= 0; i--)
+    if (f->pending[i] == 0) ps->ready[ps->nready++] = i;
+}
+
+static kiln_code execute_scheduled(kiln_session *s, kn_frame *f, const bool *want,
+                                   const kiln_run_options *opts,
+                                   kiln_run_metadata *md, kiln_status *st,
+                                   bool use_pool) {
+  kn_plan *p = f->plan;
+  par_step ps = {.s = s, .f = f, .md = md, .st = st};
   ps.trace = md && opts && opts->trace_level != KILN_TRACE_NONE;
   ps.timeout = step_timeout(s, opts);
   ps.deadline = ps.timeout > 0 ? mono_ns() + ps.timeout * 1000000 : 0;
   ps.ready = malloc(((size_t)p->nnodes + 1) * sizeof *ps.ready);
   if (!ps.ready) return KN_OOM(st);
-  for (int r = p->nroots - 1; r >= 0; r--) ps.ready[ps.nready++] = p->roots[r];
-  ps.idle_helpers = kn_pool_size(s->pool);
+  if (want) {
+    select_nodes(&ps, want);
+  } else {
+    ps.remaining = p->nnodes;
+    for (int r = p->nroots - 1; r >= 0; r--) ps.ready[ps.nready++] = p->roots[r];
+  }
+  ps.idle_helpers = use_pool ? kn_pool_size(s->pool) : 0;
   pthread_mutex_init(&ps.mu, NULL);
   pthread_cond_init(&ps.cv, NULL);
+  pthread_mutex_init(&ps.cm.mu, NULL);
+  pthread_cond_init(&ps.cm.cv, NULL);
+  bool async = plan_is_async(p);
+  if (async) {
+    pthread_mutex_lock(&s->mu);
+    ps.next_async = s->async_steps;
+    s->async_steps = &ps;
+    if (atomic_load(&s->closed)) {
+      kn_errorf(st, KILN_CANCELLED,
+                "Step was cancelled: the session was closed while it ran");
+      ps.failed = true;
+    }
+    pthread_mutex_unlock(&s->mu);
+  }
   pthread_mutex_lock(&ps.mu);
   lend(&ps, ps.nready - 1);
   pthread_mutex_unlock(&ps.mu);
-  work(&ps);
+  work(&ps, true);
   /* Helpers still queued or running finish before the frame is reused. */
   pthread_mutex_lock(&ps.mu);
   ps.idle_helpers = 0;
   while (ps.outstanding > 0) pthread_cond_wait(&ps.cv, &ps.mu);
   pthread_mutex_unlock(&ps.mu);
+  if (async) {
+    pthread_mutex_lock(&s->mu);
+    par_step **pp = &s->async_steps;
+    while (*pp != &ps) pp = &(*pp)->next_async;
+    *pp = ps.next_async;
+    pthread_mutex_unlock(&s->mu);
+  }
+  pthread_mutex_destroy(&ps.cm.mu);
+  pthread_cond_destroy(&ps.cm.cv);
   pthread_mutex_destroy(&ps.mu);
   pthread_cond_destroy(&ps.cv);
   free(ps.ready);
@@ -718,8 +1113,9 @@ void kn_execute(kiln_session *s, kn_plan *p, const kiln_run_options *opts,
   ** concurrent callers sharing a feed fight over its count. The slots are
   ** emptied before the frame is put back. */
   for (int i = 0; i < p->nfeeds; i++) f->slots[p->feed_slot[i]] = feed_values[i];
-  kiln_code code = p->wide && session_pool(s)
-                       ? execute_parallel(s, f, opts, md, st)
+  bool pool = p->wide && session_pool(s);
+  kiln_code code = pool || plan_is_async(p)
+                       ? execute_scheduled(s, f, NULL, opts, md, st, pool)
                        : kn_execute_nodes(s, f, NULL, opts, md, st);
   if (code == KILN_OK) {
     for (int i = 0; i < p->nfetches && kn_ok(st); i++) {

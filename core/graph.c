@@ -149,22 +149,33 @@ static intptr_t used_count(kiln_graph *g, const char *key) {
 
 /* Marks `name` as used (TensorFlow keys its counters by lower case).
 ** Names of any length: unique_name_locked makes long ones too. */
-static bool mark_used(kiln_graph *g, const char *name) {
+static void mark_used(kiln_graph *g, const char *name) {
   char small[256];
   size_t len = strlen(name);
   char *key = len < sizeof small ? small : malloc(len + 1);
-  if (!key) return false;
+  if (!key) return;
   memcpy(key, name, len + 1);
   lower(key);
-  intptr_t n = used_count(g, key);
-  bool ok = kn_strmap_put(&g->used_names, key, (void *)(n > 0 ? n : 1));
+  /* Counts are never 0, so a name already there keeps its count. */
+  kn_strmap_add(&g->used_names, key, (void *)1);
   if (key != small) free(key);
-  return ok;
+}
+
+/* Marks the names of ops committed since the last call, under g->mu.
+** Commit leaves this to the next unique name: a graph imported whole
+** (a loaded model) may never need one, and marking a million names costs
+** as much as importing them. A failed mark only risks a later "_1"
+** suffix colliding, which commit would then refuse: not an error. */
+static void mark_committed(kiln_graph *g) {
+  size_t n = atomic_load(&g->nops);
+  if (g->nmarked < n) kn_strmap_reserve(&g->used_names, n - g->nmarked);
+  for (; g->nmarked < n; g->nmarked++) mark_used(g, g->ops[g->nmarked]->name);
 }
 
 /* TensorFlow's Graph.unique_name with mark_as_used, under g->mu. Writes
 ** the name into a new string (caller frees) or returns NULL on OOM. */
 static char *unique_name_locked(kiln_graph *g, const char *base) {
+  mark_committed(g);
   const char *scope = g->nscopes ? g->scopes[g->nscopes - 1] : "";
   size_t n = strlen(scope) + strlen(base) + 24;
   char *name = malloc(n), *key = malloc(n);
@@ -287,19 +298,10 @@ KILN_API int kiln_graph_name_scope(kiln_graph *g, char *buf, size_t cap) {
 
 kiln_code kn_graph_commit(kiln_graph *g, kiln_op **ops, size_t n,
                           kiln_status *s) {
-  kn_strmap batch = {.borrow_keys = true};
   kiln_code code = KILN_OK;
   pthread_mutex_lock(&g->mu);
   size_t nops = atomic_load(&g->nops);
-  for (size_t i = 0; i < n && code == KILN_OK; i++) {
-    const char *name = ops[i]->name;
-    if (kn_strmap_has(&g->by_name, name) || kn_strmap_has(&batch, name))
-      code = kn_errorf(s, KILN_INVALID_ARGUMENT,
-                       "Duplicate node name in graph: '%s'", name);
-    else if (n > 1 && !kn_strmap_put(&batch, name, ops[i]))
-      code = KN_OOM(s);
-  }
-  if (code == KILN_OK && nops + n > g->cap) {
+  if (nops + n > g->cap) {
     size_t cap = g->cap ? g->cap : 64;
     while (cap < nops + n) cap *= 2;
     kiln_op **p = realloc(g->ops, cap * sizeof *p);
@@ -311,35 +313,36 @@ kiln_code kn_graph_commit(kiln_graph *g, kiln_op **ops, size_t n,
     }
   }
   if (code == KILN_OK && !kn_strmap_reserve(&g->by_name, n)) code = KN_OOM(s);
-  if (code == KILN_OK) {
+  /* Names enter the table in one probe each (reserved, borrowed: no
+  ** failure but a clash, with the graph or earlier in the batch); a clash
+  ** takes the batch's names back out. */
+  size_t added = 0;
+  while (code == KILN_OK && added < n) {
+    if (kn_strmap_add(&g->by_name, ops[added]->name, ops[added]) == 1)
+      added++;
+    else
+      code = kn_errorf(s, KILN_INVALID_ARGUMENT,
+                       "Duplicate node name in graph: '%s'", ops[added]->name);
+  }
+  if (code != KILN_OK) {
+    for (size_t i = 0; i < added; i++) kn_strmap_remove(&g->by_name, ops[i]->name);
+  } else {
+    /* Their names are marked used by the next unique name. */
     for (size_t i = 0; i < n; i++) {
       ops[i]->id = nops + i;
       g->ops[nops + i] = ops[i];
-      kn_strmap_put(&g->by_name, ops[i]->name, ops[i]); /* reserved: cannot fail */
-      /* A failed mark only risks a later "_1" suffix colliding, which
-      ** commit would then refuse, so it is not an error here. */
-      mark_used(g, ops[i]->name);
     }
     atomic_store(&g->nops, nops + n);
   }
   pthread_mutex_unlock(&g->mu);
-  kn_strmap_clear(&batch);
   if (code == KILN_OK) kiln_status_reset(s);
   return code;
 }
 
+/* An op is one allocation with its arrays and strings (op_create.c),
+** plus its attrs. */
 void kn_op_free(kiln_op *op) {
   if (!op) return;
-  free(op->name);
-  free(op->type);
-  free(op->device);
-  free(op->inputs);
-  free(op->input_types);
-  free(op->control);
-  free(op->output_types);
-  free(op->output_shapes);
   kn_attr_map_clear(&op->attrs);
-  free(op->in_arg_start);
-  free(op->out_arg_start);
   free(op);
 }

@@ -51,7 +51,7 @@ typedef struct ctrl_in {
 
 typedef struct node_info {
   const Tensorflow__NodeDef *def;
-  char *name;         /* with the prefix */
+  char *name;         /* with the prefix (the arena's, or def's) */
   data_in *in;
   int nin;
   ctrl_in *ctrl;
@@ -65,18 +65,24 @@ typedef struct importer {
   kiln_graph *g;
   const kiln_import_options *o;
   kiln_status *s;
+  /* The unpacked GraphDef, node names and input lists: freed at once. */
+  kn_arena *arena;
   Tensorflow__GraphDef *gd;
   int n;
   node_info *nodes;
-  kn_strmap by_name;      /* GraphDef name -> index + 1 */
+  kn_strmap by_name;      /* GraphDef name -> index + 1 (borrowed keys) */
   kn_strmap maps;         /* "name:index" -> mapping index + 1 */
   kn_strmap cmaps;        /* name -> control mapping index + 1 */
+  kn_strmap types;        /* op type -> schema, saving the registry's lock */
   bool *map_used;
   int producer;
   char *prefix;           /* "p/" or "" */
   int *order;             /* topological order */
   int norder;
   int *succ, *succ_start; /* successors, CSR */
+  /* The description each node is built from in turn: its strings are
+  ** borrowed, its arrays reused, its attrs taken by kn_op_create. */
+  kiln_op_desc desc;
 } importer;
 
 static bool is_merge(const char *op) {
@@ -173,6 +179,7 @@ static kiln_code check_versions(importer *im) {
 static kiln_code index_names(importer *im) {
   const kiln_import_options *o = im->o;
   kiln_status *s = im->s;
+  if (!kn_strmap_reserve(&im->by_name, (size_t)im->n)) return KN_OOM(s);
   for (int i = 0; i < im->n; i++) {
     const Tensorflow__NodeDef *nd = im->gd->node[i];
     node_info *ni = &im->nodes[i];
@@ -183,14 +190,20 @@ static kiln_code index_names(importer *im) {
     if (!nd->op || !*nd->op)
       return kn_errorf(s, KILN_INVALID_ARGUMENT,
                        "GraphDef node '%s' has no op", nd->name);
-    int prev = lookup(&im->by_name, nd->name, strlen(nd->name));
-    if (prev >= 0)
+    /* Reserved, borrowed: adding fails only on a clash. */
+    if (kn_strmap_add(&im->by_name, nd->name, (void *)(intptr_t)(i + 1)) != 1)
       return kn_errorf(s, KILN_INVALID_ARGUMENT,
                        "Node '%s' is not unique: GraphDef nodes %d and %d "
-                       "share the name", nd->name, prev, i);
-    if (!kn_strmap_put(&im->by_name, nd->name, (void *)(intptr_t)(i + 1)))
-      return KN_OOM(s);
-    if (!(ni->name = cat3(im->prefix, nd->name, ""))) return KN_OOM(s);
+                       "share the name", nd->name,
+                       lookup(&im->by_name, nd->name, strlen(nd->name)), i);
+    if (!*im->prefix) {
+      ni->name = nd->name;
+      continue;
+    }
+    size_t plen = strlen(im->prefix), nlen = strlen(nd->name);
+    if (!(ni->name = kn_arena_alloc(im->arena, plen + nlen + 1))) return KN_OOM(s);
+    memcpy(ni->name, im->prefix, plen);
+    memcpy(ni->name + plen, nd->name, nlen + 1);
     if (!kn_valid_node_name(ni->name))
       return kn_errorf(s, KILN_INVALID_ARGUMENT,
                        "import prefix makes the invalid node name '%s'",
@@ -240,8 +253,8 @@ static kiln_code resolve_inputs(importer *im) {
       return kn_errorf(s, KILN_INVALID_ARGUMENT, "node '%s' has %zu inputs",
                        nd->name, nin);
     if (nin) {
-      ni->in = calloc(nin, sizeof *ni->in);
-      ni->ctrl = calloc(nin, sizeof *ni->ctrl);
+      ni->in = kn_arena_alloc(im->arena, nin * sizeof *ni->in);
+      ni->ctrl = kn_arena_alloc(im->arena, nin * sizeof *ni->ctrl);
       if (!ni->in || !ni->ctrl) return KN_OOM(s);
     }
     bool merge = is_merge(nd->op);
@@ -549,7 +562,11 @@ static kiln_code build_node(importer *im, int i) {
   node_info *ni = &im->nodes[i];
   const Tensorflow__NodeDef *nd = ni->def;
   kiln_status *s = im->s;
-  if (!kn_op_lookup(nd->op)) {
+  const kn_op_def *def = kn_strmap_get(&im->types, nd->op);
+  if (!def && (def = kn_op_lookup(nd->op)) &&
+      !kn_strmap_put(&im->types, nd->op, (void *)def))
+    return KN_OOM(s);
+  if (!def) {
     bool fn = false;
     const Tensorflow__FunctionDefLibrary *lib = im->gd->library;
     for (size_t f = 0; lib && f < lib->n_function; f++)
@@ -563,17 +580,19 @@ static kiln_code build_node(importer *im, int i) {
                           "and Kiln runs no library functions"
                         : "");
   }
-  kiln_op_desc *d = kiln_op_desc_new(im->g, nd->op, ni->name);
-  if (!d) return KN_OOM(s);
-  kiln_code rc = KILN_OK;
-  if (nd->n_input > 0) {
-    d->inputs = calloc((size_t)ni->nin + 1, sizeof *d->inputs);
-    if (!d->inputs) {
-      rc = KN_OOM(s);
-      goto done;
-    }
-    d->inputs_cap = ni->nin + 1;
+  kiln_op_desc *d = &im->desc;
+  kiln_code rc;
+  if (ni->nin > d->inputs_cap) {
+    kiln_output *p = realloc(d->inputs, (size_t)ni->nin * sizeof *p);
+    if (!p) return KN_OOM(s);
+    d->inputs = p;
+    d->inputs_cap = ni->nin;
   }
+  d->graph = im->g;
+  d->type = nd->op;
+  d->def = def;
+  d->name = ni->name;
+  d->ninputs = d->ncontrol = 0;
   bool inherits = false;
   for (int j = 0; j < ni->nin; j++) {
     data_in *in = &ni->in[j];
@@ -581,14 +600,14 @@ static kiln_code build_node(importer *im, int i) {
     if (in->src < 0) {
       o = in->ext;
     } else if (im->nodes[in->src].op) {
-      if ((rc = check_output_index(im, ni, in)) != KILN_OK) goto done;
+      if ((rc = check_output_index(im, ni, in)) != KILN_OK) return rc;
       o = (kiln_output){im->nodes[in->src].op, in->index};
       inherits = true;
     } else {
       /* A loop back edge whose NextIteration is not built yet. */
       kiln_dtype t = KILN_INVALID_DTYPE;
       if ((rc = back_edge_dtype(im, ni, &im->nodes[in->src], &t)) != KILN_OK)
-        goto done;
+        return rc;
       o = (kiln_output){KN_BACK_EDGE_OP, (int)t};
     }
     d->inputs[d->ninputs++] = o;
@@ -602,15 +621,12 @@ static kiln_code build_node(importer *im, int i) {
   ** imported node (mapped inputs and back edges do not count). */
   for (int j = 0; !inherits && im->o && j < im->o->ndeps; j++)
     add_control(d, im->o->deps[j]);
-  const char *dev = nd->device && *nd->device ? nd->device
-                    : im->o && im->o->device ? im->o->device : NULL;
-  if (dev) kiln_op_desc_set_device(d, dev);
-  if ((rc = add_attrs(im, ni, d)) != KILN_OK) goto done;
+  static char no_device[] = "";
+  d->device = nd->device && *nd->device ? nd->device
+              : im->o && im->o->device ? im->o->device : no_device;
+  if ((rc = add_attrs(im, ni, d)) != KILN_OK) return rc;
   ni->op = kn_op_create(d, s);
-  if (!ni->op) rc = kiln_status_code(s);
-done:
-  kiln_op_desc_free(d);
-  return rc;
+  return ni->op ? KILN_OK : kiln_status_code(s);
 }
 
 static kiln_dtype base_dtype(kiln_dtype t) {
@@ -877,21 +893,21 @@ static void update_library_locked(importer *im, void *lib, size_t lib_len,
 /* ------------------------------------------------------------- driver */
 
 static void importer_free(importer *im) {
-  for (int i = 0; im->nodes && i < im->n; i++) {
-    free(im->nodes[i].name);
-    free(im->nodes[i].in);
-    free(im->nodes[i].ctrl);
-  }
+  free(im->desc.inputs);
+  free(im->desc.control);
+  kn_attr_map_clear(&im->desc.attrs);
+  free(im->desc.error_msg);
   free(im->nodes);
   kn_strmap_clear(&im->by_name);
   kn_strmap_clear(&im->maps);
   kn_strmap_clear(&im->cmaps);
+  kn_strmap_clear(&im->types);
   free(im->map_used);
   free(im->prefix);
   free(im->order);
   free(im->succ);
   free(im->succ_start);
-  if (im->gd) tensorflow__graph_def__free_unpacked(im->gd, NULL);
+  kn_arena_free(im->arena);
 }
 
 KILN_API kiln_import_results *kiln_graph_import(kiln_graph *g,
@@ -918,9 +934,18 @@ KILN_API kiln_import_results *kiln_graph_import(kiln_graph *g,
               "import options ran out of memory while being set");
     return NULL;
   }
-  im.gd = kn_proto_unpack(&tensorflow__graph_def__descriptor, graph_def, len,
-                          status);
-  if (!im.gd) return NULL;
+  /* Both borrow the GraphDef's strings, in the arena. */
+  im.by_name.borrow_keys = im.types.borrow_keys = true;
+  if (!(im.arena = kn_arena_new())) {
+    KN_OOM(status);
+    return NULL;
+  }
+  im.gd = kn_proto_unpack_arena(&tensorflow__graph_def__descriptor, graph_def,
+                                len, im.arena, status);
+  if (!im.gd) {
+    kn_arena_free(im.arena);
+    return NULL;
+  }
   if (im.gd->n_node > INT_MAX / 4) {
     kn_errorf(status, KILN_INVALID_ARGUMENT, "GraphDef has %zu nodes",
               im.gd->n_node);

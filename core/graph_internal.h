@@ -11,6 +11,8 @@
 #include "shape.h"
 #include "strmap.h"
 
+/* One allocation holds the op, its arrays and its strings (op_create.c);
+** only attrs own memory of their own. */
 struct kiln_op {
   kiln_graph *graph;
   size_t id;                  /* position in graph->ops */
@@ -37,6 +39,7 @@ struct kiln_graph {
   size_t cap;
   kn_strmap by_name;          /* op name -> kiln_op */
   kn_strmap used_names;       /* unique_name counters (value: count as intptr) */
+  size_t nmarked;             /* ops[0..nmarked) have their names in used_names */
   char **scopes;              /* full scope strings, "a/", "a/b/" */
   int nscopes, scopes_cap;
   /* GraphDef versions, kept for export. */
@@ -65,6 +68,7 @@ extern kiln_op kn_back_edge_op;
 struct kiln_op_desc {
   kiln_graph *graph;
   char *type, *name, *device;
+  const kn_op_def *def;       /* type's schema if the caller has it, or NULL */
   kiln_output *inputs;
   int ninputs, inputs_cap;
   /* How inputs were added: one group per schema argument (single or
@@ -80,7 +84,9 @@ struct kiln_op_desc {
 
 /* Validates d and builds the operation without adding it to the graph:
 ** the op is not visible yet and its name is not checked for clashes.
-** Does not free d. Returns NULL with status set (messages name the node). */
+** Does not free d, but takes its attrs (d's are left empty, success or
+** not): callers free d next. Returns NULL with status set (messages name
+** the node). */
 kiln_op *kn_op_create(kiln_op_desc *d, kiln_status *s);
 
 /* Adds ops[0..n) to their graph atomically: INVALID_ARGUMENT (nothing

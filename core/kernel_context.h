@@ -5,6 +5,7 @@
 #define KN_KERNEL_CONTEXT_H
 
 #include <kiln/plugin.h>
+#include <kiln/tensor.h>
 
 /* Kernel creation: one per (node, device) when a step plan is built. */
 const kiln_attrs *kn_kcc_attrs(kiln_kernel_construct *ctx);
@@ -37,5 +38,40 @@ void kn_kc_fail(kiln_kernel_context *ctx, kiln_code code, const char *msg);
 const char *kn_kc_string_get(const kiln_tensor_view *t, int64_t i, size_t *len);
 bool kn_kc_string_set(kiln_kernel_context *ctx, const kiln_tensor_view *t,
                       int64_t i, const char *data, size_t len);
+
+/* For the core's own kernels (core_kernels.c), which see past the API. */
+struct kiln_session;
+struct kiln_op;
+struct kiln_session *kn_kc_session(kiln_kernel_context *ctx);
+const struct kiln_op *kn_kc_op(kiln_kernel_context *ctx);
+/* Input i as the tensor in its slot: for KN_KERNEL_RAW_REFS kernels, a
+** ref input is the variable's reference tensor. Borrowed. */
+kiln_tensor *kn_kc_input_tensor(kiln_kernel_context *ctx, int i);
+/* Stores t (the caller's reference) as output i. */
+void kn_kc_set_output_tensor(kiln_kernel_context *ctx, int i, kiln_tensor *t);
+bool kn_kc_failed(kiln_kernel_context *ctx);
+
+/* Asynchronous kernels (KN_KERNEL_ASYNC). In compute, kn_kc_go_async says
+** the node finishes later and returns its token; the kernel keeps it (a
+** queue's waiter) and returns. Whoever finishes the work sets outputs or
+** fails through kn_async_context(a), which stays valid until then, and
+** calls kn_async_done(a) exactly once, from any thread; the token is gone
+** after. NULL (step failed) when memory runs out. */
+typedef struct kn_async kn_async;
+kn_async *kn_kc_go_async(kiln_kernel_context *ctx);
+kiln_kernel_context *kn_async_context(kn_async *a);
+void kn_async_done(kn_async *a);
+
+/* Cancellation of a parked node: fn(arg, code, msg) runs once if the step
+** is cancelled (its session closes, its deadline passes, another node
+** fails) while registered. false when the step is already cancelled: fn
+** is not registered and the caller finishes the node with the reason from
+** kn_async_cancel_reason. kn_async_forget_cancel unregisters, waiting for
+** a callback already running; call it before finishing a node that
+** registered. */
+typedef void (*kn_cancel_fn)(void *arg, kiln_code code, const char *msg);
+bool kn_async_on_cancel(kn_async *a, kn_cancel_fn fn, void *arg);
+void kn_async_forget_cancel(kn_async *a);
+kiln_code kn_async_cancel_reason(kn_async *a, const char **msg);
 
 #endif

@@ -264,10 +264,16 @@ static bool same_key(const kn_kernel *a, const kn_kernel *b) {
 
 kiln_code kn_kernel_register(kn_plugin *p, const kiln_kernel_def *def,
                              kiln_status *s) {
+  return kn_kernel_register_flags(p, def, 0, s);
+}
+
+kiln_code kn_kernel_register_flags(kn_plugin *p, const kiln_kernel_def *def,
+                                   int flags, kiln_status *s) {
   kiln_code rc = KILN_OK;
   kn_kernel *k = make_kernel(p, def, s);
   if (!k) return kiln_status_code(s) ? kiln_status_code(s)
                                      : KILN_INVALID_ARGUMENT;
+  k->flags = flags;
   pthread_rwlock_wrlock(&lock);
   op_kernels *list = kn_strmap_get(&by_op, k->op);
   for (int i = 0; list && i < list->n; i++)

@@ -22,13 +22,27 @@ typedef struct kn_kernel {
   kn_type_constraint *cons;
   int ncons;
   kn_plugin *plugin;
+  int flags;              /* KN_KERNEL_*: kernels of the core only */
 } kn_kernel;
+
+/* Core kernels (core_kernels.c) that reach past the plugin API: */
+enum {
+  /* Ref inputs arrive as the reference tensors themselves (Assign,
+  ** IsVariableInitialized), not resolved to the variable's value. */
+  KN_KERNEL_RAW_REFS = 1,
+  /* May finish after compute returns (kn_kc_go_async): a plan holding one
+  ** runs on the scheduler, which parks it without holding a thread. */
+  KN_KERNEL_ASYNC = 2
+};
 
 /* Adds a kernel. ALREADY_EXISTS naming both plugins for a taken key (the
 ** first stays); INVALID_ARGUMENT for a missing op/device type/compute or
 ** constraints that do not parse. Thread-safe. */
 kiln_code kn_kernel_register(kn_plugin *p, const kiln_kernel_def *def,
                              kiln_status *s);
+/* The same with KN_KERNEL_* flags, for the core's own kernels. */
+kiln_code kn_kernel_register_flags(kn_plugin *p, const kiln_kernel_def *def,
+                                   int flags, kiln_status *s);
 /* Withdraws every kernel of plugin p (its init failed). */
 void kn_kernels_remove_plugin(const kn_plugin *p);
 

@@ -16,7 +16,8 @@ kilninclude_HEADERS = \
 	include/kiln/plugin.h \
 	include/kiln/devices.h \
 	include/kiln/config.h \
-	include/kiln/session.h
+	include/kiln/session.h \
+	include/kiln/sparse.h
 
 KILN_PROTOS = \
 	core/proto/types.proto \
@@ -71,6 +72,9 @@ core_libkilncore_la_SOURCES = \
 	core/session_config.c core/run_metadata.c core/session_config.h \
 	core/session.c core/plan.c core/placer.c core/executor.c \
 	core/callable.c core/partial_run.c core/default_session.c \
+	core/resource_mgr.c core/resource_mgr.h core/core_kernels.c core/core_kernels.h \
+	core/variable.h core/variable_kernels.c core/queue.c core/queue.h core/queue_kernels.c \
+	core/reader_kernels.c core/session_handles.c core/sparse.c \
 	core/session_internal.h core/thread_pool.c core/thread_pool.h \
 	core/ops/ops.h \
 	core/ops/array_ops.c \

@@ -534,6 +534,38 @@ kiln_output kiln_placeholder(kiln_graph *g, kiln_dtype dtype,
   return kn_bld_out(&b);
 }
 
+/* ------------------------------------------------------------- variables */
+
+kiln_output kiln_variable(kiln_graph *g, kiln_dtype dtype, const int64_t *dims,
+                          int ndims, const char *name, kiln_status *s) {
+  kn_bld b;
+  if (!kn_bld_init(&b, __func__, g, s) || !check_shape(&b, dims, ndims) ||
+      !kn_bld_begin(&b, "VariableV2", name))
+    return KN_NO_OUTPUT;
+  kiln_op_desc_set_attr_type(b.d, "dtype", dtype);
+  kiln_op_desc_set_attr_shape(b.d, "shape", dims, ndims);
+  return kn_bld_out(&b);
+}
+
+static const kn_opspec ASSIGN = {"Assign", {"ref", "value"}, {"T"}, {1}};
+static const kn_opspec ASSIGN_ADD = {"AssignAdd", {"ref", "value"}, {"T"}, {1}};
+static const kn_opspec ASSIGN_SUB = {"AssignSub", {"ref", "value"}, {"T"}, {1}};
+
+kiln_output kiln_assign(kiln_graph *g, kiln_output ref, kiln_output value,
+                        const char *name, kiln_status *s) {
+  return kn_spec_simple(__func__, g, s, &ASSIGN, (kiln_output[]){ref, value}, name);
+}
+
+kiln_output kiln_assign_add(kiln_graph *g, kiln_output ref, kiln_output value,
+                            const char *name, kiln_status *s) {
+  return kn_spec_simple(__func__, g, s, &ASSIGN_ADD, (kiln_output[]){ref, value}, name);
+}
+
+kiln_output kiln_assign_sub(kiln_graph *g, kiln_output ref, kiln_output value,
+                            const char *name, kiln_status *s) {
+  return kn_spec_simple(__func__, g, s, &ASSIGN_SUB, (kiln_output[]){ref, value}, name);
+}
+
 static const kn_opspec PLACEHOLDER_WITH_DEFAULT = {
     "PlaceholderWithDefault", {"input"}, {"dtype"}, {0}};
 

@@ -340,11 +340,14 @@ static kiln_code infer_shapes(build *b, kiln_op *op) {
   const kn_op_def *def = b->def;
   kiln_op_desc *d = b->d;
   int n = d->ninputs;
-  kn_shape *in = n ? malloc((size_t)n * sizeof *in) : NULL;
-  const kiln_tensor **vals = n ? calloc((size_t)n, sizeof *vals) : NULL;
-  if (n && (!in || !vals)) {
-    free(in);
-    free(vals);
+  /* Most ops have a few inputs: their shapes fit on the stack. */
+  kn_shape in_small[4];
+  const kiln_tensor *vals_small[4] = {0};
+  kn_shape *in = n <= 4 ? in_small : malloc((size_t)n * sizeof *in);
+  const kiln_tensor **vals = n <= 4 ? vals_small : calloc((size_t)n, sizeof *vals);
+  if (!in || !vals) {
+    if (in != in_small) free(in);
+    if (vals != vals_small) free(vals);
     return KN_OOM(b->s);
   }
   for (int i = 0; i < n; i++) {
@@ -364,10 +367,10 @@ static kiln_code infer_shapes(build *b, kiln_op *op) {
   if (def->shape_fn) {
     kn_shape_ctx ctx = {
       .def = def, .node = d->name, .attrs = &b->attrs,
-      .ninputs = n, .in = in, .in_types = b->in_types, .in_values = vals,
-      .in_arg_start = b->in_start, .noutputs = op->noutputs,
-      .out = op->output_shapes, .out_types = b->out_types,
-      .out_arg_start = b->out_start, .status = b->s,
+      .ninputs = n, .in = in, .in_types = op->input_types, .in_values = vals,
+      .in_arg_start = op->in_arg_start, .noutputs = op->noutputs,
+      .out = op->output_shapes, .out_types = op->output_types,
+      .out_arg_start = op->out_arg_start, .status = b->s,
     };
     code = def->shape_fn(&ctx);
     if (code != KILN_OK) {
@@ -386,9 +389,67 @@ static kiln_code infer_shapes(build *b, kiln_op *op) {
         code = fail(b, KILN_INTERNAL, "shape function gave output %d rank %d", i,
                     op->output_shapes[i].ndims);
   }
-  free(in);
-  free(vals);
+  if (in != in_small) free(in);
+  if (vals != vals_small) free(vals);
   return code;
+}
+
+/* Reserves n elements of `size` bytes at *off, aligned to `align`. */
+static size_t place(size_t *off, size_t n, size_t size, size_t align) {
+  size_t at = (*off + align - 1) / align * align;
+  *off = at + n * size;
+  return at;
+}
+
+/* The operation and all its arrays and strings in one allocation (kn_op_free
+** frees it whole): a graph of a million ops would otherwise make and free
+** ten million small blocks. Filled from b except for shapes and attrs. */
+static kiln_op *op_alloc(const build *b) {
+  const kiln_op_desc *d = b->d;
+  const kn_op_def *def = b->def;
+  size_t nin = (size_t)d->ninputs, nctl = (size_t)d->ncontrol;
+  size_t nout = (size_t)b->noutputs;
+  size_t nin_args = (size_t)def->ninputs + 1, nout_args = (size_t)def->noutputs + 1;
+  size_t lname = strlen(d->name) + 1, ltype = strlen(d->type) + 1;
+  size_t ldev = strlen(d->device) + 1;
+  size_t off = sizeof(kiln_op);
+  size_t o_in = place(&off, nin, sizeof(kiln_output), _Alignof(kiln_output));
+  size_t o_ctl = place(&off, nctl, sizeof(kiln_op *), _Alignof(kiln_op *));
+  size_t o_shp = place(&off, nout, sizeof(kn_shape), _Alignof(kn_shape));
+  size_t o_it = place(&off, nin, sizeof(kiln_dtype), _Alignof(kiln_dtype));
+  size_t o_ot = place(&off, nout, sizeof(kiln_dtype), _Alignof(kiln_dtype));
+  size_t o_ia = place(&off, nin_args, sizeof(int), _Alignof(int));
+  size_t o_oa = place(&off, nout_args, sizeof(int), _Alignof(int));
+  size_t o_name = place(&off, lname, 1, 1);
+  size_t o_type = place(&off, ltype, 1, 1);
+  size_t o_dev = place(&off, ldev, 1, 1);
+  char *mem = calloc(1, off);
+  if (!mem) return NULL;
+  kiln_op *op = (kiln_op *)(void *)mem;
+  op->graph = d->graph;
+  op->def = def;
+  op->ninputs = d->ninputs;
+  op->inputs = (kiln_output *)(void *)(mem + o_in);
+  op->ncontrol = d->ncontrol;
+  op->control = (kiln_op **)(void *)(mem + o_ctl);
+  op->noutputs = b->noutputs;
+  op->output_shapes = (kn_shape *)(void *)(mem + o_shp);
+  op->input_types = (kiln_dtype *)(void *)(mem + o_it);
+  op->output_types = (kiln_dtype *)(void *)(mem + o_ot);
+  op->in_arg_start = (int *)(void *)(mem + o_ia);
+  op->out_arg_start = (int *)(void *)(mem + o_oa);
+  op->name = memcpy(mem + o_name, d->name, lname);
+  op->type = memcpy(mem + o_type, d->type, ltype);
+  op->device = memcpy(mem + o_dev, d->device, ldev);
+  if (nin) {
+    memcpy(op->inputs, d->inputs, nin * sizeof *op->inputs);
+    memcpy(op->input_types, b->in_types, nin * sizeof *op->input_types);
+  }
+  if (nctl) memcpy(op->control, d->control, nctl * sizeof *op->control);
+  if (nout) memcpy(op->output_types, b->out_types, nout * sizeof *op->output_types);
+  memcpy(op->in_arg_start, b->in_start, nin_args * sizeof(int));
+  memcpy(op->out_arg_start, b->out_start, nout_args * sizeof(int));
+  return op;
 }
 
 kiln_op *kn_op_create(kiln_op_desc *d, kiln_status *s) {
@@ -409,7 +470,7 @@ kiln_op *kn_op_create(kiln_op_desc *d, kiln_status *s) {
               "[A-Za-z0-9.][A-Za-z0-9_.\\-/>]*", d->name, d->type);
     return NULL;
   }
-  if (!(b.def = kn_op_lookup(d->type))) {
+  if (!(b.def = d->def ? d->def : kn_op_lookup(d->type))) {
     kn_errorf(s, KILN_NOT_FOUND,
               "Op type not registered '%s' (node '%s'): neither the core nor "
               "a loaded plugin defines it", d->type, d->name);
@@ -441,15 +502,22 @@ kiln_op *kn_op_create(kiln_op_desc *d, kiln_status *s) {
       return NULL;
     }
 
-  int *counts = calloc((size_t)def->ninputs + 1, sizeof *counts);
-  b.in_start = calloc((size_t)def->ninputs + 1, sizeof *b.in_start);
-  b.out_start = calloc((size_t)def->noutputs + 1, sizeof *b.out_start);
-  b.in_types = calloc((size_t)d->ninputs + 1, sizeof *b.in_types);
-  if (!counts || !b.in_start || !b.out_start || !b.in_types ||
-      !kn_attr_map_copy(&b.attrs, &d->attrs)) {
+  /* Work space in one block: argument counts and starts, input dtypes. */
+  _Static_assert(sizeof(kiln_dtype) == sizeof(int), "dtypes share the int block");
+  size_t nin_args = (size_t)def->ninputs + 1, nout_args = (size_t)def->noutputs + 1;
+  int *work = calloc(2 * nin_args + nout_args + (size_t)d->ninputs + 1, sizeof *work);
+  if (!work) {
     KN_OOM(s);
-    goto done;
+    return NULL;
   }
+  int *counts = work;
+  b.in_start = counts + nin_args;
+  b.out_start = b.in_start + nin_args;
+  b.in_types = (kiln_dtype *)(b.out_start + nout_args);
+  /* The attrs move into the op: every caller frees d next, and copying
+  ** each attr's name and value cost a dozen small allocations per op. */
+  b.attrs = d->attrs;
+  memset(&d->attrs, 0, sizeof d->attrs);
   if ((d->ngroups ? split_groups(&b, counts) : split_flat(&b, counts)) != KILN_OK)
     goto done;
   for (int a = 0; a < def->ninputs; a++) b.in_start[a + 1] = b.in_start[a] + counts[a];
@@ -464,50 +532,20 @@ kiln_op *kn_op_create(kiln_op_desc *d, kiln_status *s) {
     for (int i = b.in_start[a]; i < b.in_start[a + 1]; i++)
       b.in_types[i] = arg->is_ref ? (kiln_dtype)(t + KILN_REF_OFFSET) : t;
   }
-
-  op = calloc(1, sizeof *op);
-  if (!op) {
+  if (!(op = op_alloc(&b))) {
     KN_OOM(s);
     goto done;
   }
-  op->graph = d->graph;
-  op->def = def;
-  op->name = strdup(d->name);
-  op->type = strdup(d->type);
-  op->device = strdup(d->device);
-  op->ninputs = d->ninputs;
-  op->inputs = malloc(((size_t)d->ninputs + 1) * sizeof *op->inputs);
-  op->ncontrol = d->ncontrol;
-  op->control = malloc(((size_t)d->ncontrol + 1) * sizeof *op->control);
-  op->noutputs = b.noutputs;
-  op->output_shapes = malloc(((size_t)b.noutputs + 1) * sizeof *op->output_shapes);
-  if (!op->name || !op->type || !op->device || !op->inputs || !op->control ||
-      !op->output_shapes) {
-    KN_OOM(s);
-    goto fail;
+  if (infer_shapes(&b, op) != KILN_OK) {
+    kn_op_free(op);
+    op = NULL;
+    goto done;
   }
-  if (d->ninputs) memcpy(op->inputs, d->inputs, (size_t)d->ninputs * sizeof *op->inputs);
-  if (d->ncontrol) memcpy(op->control, d->control, (size_t)d->ncontrol * sizeof *op->control);
-  if (infer_shapes(&b, op) != KILN_OK) goto fail;
-  op->input_types = b.in_types;
-  op->output_types = b.out_types;
-  op->in_arg_start = b.in_start;
-  op->out_arg_start = b.out_start;
   op->attrs = b.attrs;
-  b.in_types = NULL;
-  b.out_types = NULL;
-  b.in_start = b.out_start = NULL;
   memset(&b.attrs, 0, sizeof b.attrs);
   kiln_status_reset(s);
-  goto done;
-fail:
-  kn_op_free(op);
-  op = NULL;
 done:
-  free(counts);
-  free(b.in_start);
-  free(b.out_start);
-  free(b.in_types);
+  free(work);
   free(b.out_types);
   kn_attr_map_clear(&b.attrs);
   return op;

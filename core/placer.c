@@ -108,6 +108,23 @@ static void append(char **buf, size_t *len, size_t *cap, const char *fmt, ...) {
   }
 }
 
+/* The strings parts[0..n) joined in a new string, or NULL when out of
+** memory. Every node gets one (run metadata reports it): joined by hand,
+** as formatting it cost more than the rest of placement. */
+static char *concat(const char *const *parts, size_t n) {
+  size_t len = 0, pos = 0;
+  for (size_t i = 0; i < n; i++) len += strlen(parts[i]);
+  char *out = malloc(len + 1);
+  if (!out) return NULL;
+  for (size_t i = 0; i < n; i++) {
+    size_t l = strlen(parts[i]);
+    memcpy(out + pos, parts[i], l);
+    pos += l;
+  }
+  out[pos] = '\0';
+  return out;
+}
+
 /* The names of the session's device types, "CPU, VULKAN". */
 static void device_types(kiln_session *s, char *buf, size_t cap) {
   size_t pos = 0;
@@ -227,15 +244,6 @@ kiln_code kn_place(kiln_session *s, kn_plan *p, kiln_status *st) {
       req = &specs[group_req[root]];
       asker = p->nodes[group_req[root]].op;
     }
-    /* The request named in messages: its own, or the one it inherits
-    ** through colocation. */
-    char reqdesc[512];
-    if (asker == op)
-      snprintf(reqdesc, sizeof reqdesc, "'%s'", op->device);
-    else
-      snprintf(reqdesc, sizeof reqdesc,
-               "'%s' (colocated with node '%s', which requires '%s')",
-               op->device, asker->name, asker->device);
     bool requested = !req->any_type || req->index >= 0 || req->bad_job;
     /* Preferred order: the group's device if decided, the first input's
     ** device, then the session's order. */
@@ -264,7 +272,15 @@ kiln_code kn_place(kiln_session *s, kn_plan *p, kiln_status *st) {
       }
     }
     if (!chosen) {
-      char have[256], types[256];
+      /* The request named in messages: its own, or the one it inherits
+      ** through colocation. */
+      char reqdesc[512], have[256], types[256];
+      if (asker == op)
+        snprintf(reqdesc, sizeof reqdesc, "'%s'", op->device);
+      else
+        snprintf(reqdesc, sizeof reqdesc,
+                 "'%s' (colocated with node '%s', which requires '%s')",
+                 op->device, asker->name, asker->device);
       kn_kernel_device_types(op->type, &op->attrs, have, sizeof have);
       device_types(s, types, sizeof types);
       bool any_match = false;
@@ -303,15 +319,13 @@ kiln_code kn_place(kiln_session *s, kn_plan *p, kiln_status *st) {
     nd->device = chosen;
     nd->kernel = kernel;
     if (root != i && !p->nodes[root].device) p->nodes[root].device = chosen;
-    char *acc = NULL;
-    size_t alen = 0, acap = 0;
-    append(&acc, &alen, &acap, "%s%s%s%s%s", chosen->name,
-           requested ? " (requested '" : "", requested ? asker->device : "",
-           requested ? "')" : "", soft ? ", moved by soft placement" : "");
-    if (kernel) append(&acc, &alen, &acap, "; kernel from plugin %s", kernel->plugin->name);
-    if (why) append(&acc, &alen, &acap, "; rejected: %s", why);
+    const char *parts[] = {
+      chosen->name, requested ? " (requested '" : "", requested ? asker->device : "",
+      requested ? "')" : "", soft ? ", moved by soft placement" : "",
+      kernel ? "; kernel from plugin " : "", kernel ? kernel->plugin->name : "",
+      why ? "; rejected: " : "", why ? why : ""};
+    nd->placement = concat(parts, sizeof parts / sizeof parts[0]);
     free(why);
-    nd->placement = acc;
     if (s->config.log_device_placement)
       fprintf(stderr, "%s: (%s): %s\n", op->name, op->type, chosen->name);
   }

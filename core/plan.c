@@ -97,10 +97,14 @@ static void plan_free(kn_plan *p) {
     kn_node *n = &p->nodes[i];
     if (n->kernel && n->kernel->def.destroy && n->kstate && !n->shared_kstate)
       n->kernel->def.destroy(n->kstate);
-    free(n->in_slot);
-    free(n->in_copy);
-    free(n->succ);
     free(n->placement);
+  }
+  /* Each node's in_slot, in_copy and succ are slices of plan-wide
+  ** arrays, which node 0's slices start. */
+  if (p->nodes && p->nnodes > 0) {
+    free(p->nodes[0].in_slot);
+    free(p->nodes[0].in_copy);
+    free(p->nodes[0].succ);
   }
   while (p->free_frames) {
     kn_frame *f = p->free_frames;
@@ -492,16 +496,30 @@ static kn_plan *build(kiln_session *s, const kiln_output *feeds, int nfeeds,
     p->slot_readers[i] = 1; /* the caller's: never freed or reused by a step */
     p->slot_producer[i] = -1;
   }
+  /* Input slots, copy flags and successors of all nodes in three arrays
+  ** (see plan_free), not three small allocations per node. */
+  size_t ninputs = 0;
+  for (int i = 0; i < n; i++) ninputs += (size_t)p->nodes[i].op->ninputs;
+  int *in_slots = NULL, *succs = NULL;
+  bool *in_copies = NULL;
+  if (n > 0) {
+    p->nodes[0].in_slot = in_slots = malloc((ninputs + 1) * sizeof *in_slots);
+    p->nodes[0].in_copy = in_copies = calloc(ninputs + 1, sizeof *in_copies);
+    p->nodes[0].succ = succs = malloc(((size_t)nedges + 1) * sizeof *succs);
+    if (!in_slots || !in_copies || !succs) goto oom;
+  }
+  size_t in_at = 0, succ_at = 0;
   for (int i = 0; i < n; i++) {
     kn_node *nd = &p->nodes[i];
     kiln_op *op = nd->op;
     for (int o = 0; o < op->noutputs; o++) p->slot_producer[nd->out_slot + o] = i;
-    nd->in_slot = malloc(((size_t)op->ninputs + 1) * sizeof *nd->in_slot);
-    nd->in_copy = calloc((size_t)op->ninputs + 1, sizeof *nd->in_copy);
+    nd->in_slot = in_slots + in_at;
+    nd->in_copy = in_copies + in_at;
+    in_at += op->ninputs;
     int k = topo[i];
     nd->nsucc = succ_start[k + 1] - succ_start[k];
-    nd->succ = malloc(((size_t)nd->nsucc + 1) * sizeof *nd->succ);
-    if (!nd->in_slot || !nd->in_copy || !nd->succ) goto oom;
+    nd->succ = succs + succ_at;
+    succ_at += nd->nsucc;
     for (int e = 0; e < nd->nsucc; e++) nd->succ[e] = pos[succ[succ_start[k] + e]];
     nd->npending = indeg[k];
     if (nd->npending == 0) p->roots[p->nroots++] = i;

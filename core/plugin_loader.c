@@ -31,6 +31,7 @@
 #include "config_file.h"
 #include "device.h"
 #include "kernel_registry.h"
+#include "core_kernels.h"
 #include "plugin_loader.h"
 #include "status_internal.h"
 
@@ -628,6 +629,7 @@ static void load_all(void) {
   if (!loaded)
     kn_log(KILN_LOG_WARNING, "no plugin loaded (searched %s); graphs build, "
            "but nothing can run", search_path ? search_path : "");
+  kn_core_kernels_register();
 done:
   sl_free(&dirs);
   sl_free(&stems);

@@ -37,9 +37,14 @@ typedef struct kn_arena_block {
 
 struct kn_arena {
   kn_arena_block *head;
+  size_t step;           /* size of the next block */
 };
 
+/* Blocks double from ARENA_BLOCK to ARENA_BLOCK_MAX, so that a GraphDef
+** of a million nodes is unpacked into a few hundred blocks, not tens of
+** thousands. */
 #define ARENA_BLOCK 16384
+#define ARENA_BLOCK_MAX (1 << 22)
 
 kn_arena *kn_arena_new(void) { return calloc(1, sizeof(kn_arena)); }
 
@@ -63,7 +68,8 @@ void *kn_arena_alloc(kn_arena *a, size_t n) {
   if (!b || b->cap - b->used < n) {
     /* Big requests get a block of their own behind the current one, so the
     ** space left in the current block is not wasted. */
-    size_t cap = n > ARENA_BLOCK / 4 ? n : ARENA_BLOCK;
+    size_t step = a->step ? a->step : ARENA_BLOCK;
+    size_t cap = n > step / 4 ? n : step;
     if (cap > SIZE_MAX - sizeof *b) return NULL;
     kn_arena_block *nb = calloc(1, sizeof *nb + cap);
     if (!nb) return NULL;
@@ -74,6 +80,7 @@ void *kn_arena_alloc(kn_arena *a, size_t n) {
     } else {
       nb->next = b;
       a->head = nb;
+      if (cap == step && step < ARENA_BLOCK_MAX) a->step = step * 2;
     }
     b = nb;
   }
@@ -128,6 +135,42 @@ void *kn_proto_unpack(const ProtobufCMessageDescriptor *desc,
   ProtobufCMessage *m = protobuf_c_message_unpack(desc, &al, len, data);
   if (!m) {
     if (oom)
+      KN_OOM(s);
+    else
+      kn_errorf(s, KILN_INVALID_ARGUMENT,
+                "Invalid %s: %zu bytes do not parse (malformed or "
+                "truncated)", desc->short_name, len);
+  }
+  return m;
+}
+
+/* The arena allocator, noting a failure as track_alloc does. */
+typedef struct arena_track {
+  kn_arena *a;
+  bool oom;
+} arena_track;
+
+static void *arena_track_alloc(void *data, size_t size) {
+  arena_track *t = data;
+  void *p = kn_arena_alloc(t->a, size);
+  if (!p) t->oom = true;
+  return p;
+}
+
+void *kn_proto_unpack_arena(const ProtobufCMessageDescriptor *desc,
+                            const void *data, size_t len, kn_arena *a,
+                            kiln_status *s) {
+  if (!data && len > 0) {
+    kn_errorf(s, KILN_INVALID_ARGUMENT, "Invalid %s: NULL data of %zu bytes",
+              desc->short_name, len);
+    return NULL;
+  }
+  arena_track t = {a, false};
+  ProtobufCAllocator al = {.alloc = arena_track_alloc, .free = arena_pb_free,
+                           .allocator_data = &t};
+  ProtobufCMessage *m = protobuf_c_message_unpack(desc, &al, len, data);
+  if (!m) {
+    if (t.oom)
       KN_OOM(s);
     else
       kn_errorf(s, KILN_INVALID_ARGUMENT,

@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <unistd.h>
 #include "plugin_loader.h"
+#include "resource_mgr.h"
 #include "session_internal.h"
 #include "status_internal.h"
 #include "thread_pool.h"
@@ -82,6 +83,10 @@ static kiln_code pick_devices(kiln_session *s, kiln_status *st) {
   return KILN_OK;
 }
 
+kn_resource_mgr *kn_session_resources(kiln_session *s, const char *container) {
+  return container && *container ? kn_shared_resources() : s->resources;
+}
+
 static void session_destroy(kiln_session *s) {
   kn_pool_free(s->pool);
   kiln_config *dflt = &s->config;
@@ -91,6 +96,8 @@ static void session_destroy(kiln_session *s) {
   kn_strmap_clear(&s->plans);
   free(s->plan_keys);
   kn_session_free_stateful_kernels(s);
+  kn_session_handles_free(s);
+  kn_resource_mgr_free(s->resources);
   for (int i = 0; i < s->nprun_handles; i++) free(s->prun_handles[i]);
   free(s->prun_handles);
   pthread_mutex_destroy(&s->mu);
@@ -126,7 +133,8 @@ KILN_API kiln_session *kiln_session_new(kiln_graph *g,
   atomic_init(&s->refs, 1);
   s->graph = kiln_graph_ref(g);
   s->target = strdup(target);
-  bool ok = s->target != NULL;
+  s->resources = kn_resource_mgr_new();
+  bool ok = s->target && s->resources;
   if (ok) {
     if (opts && opts->config) {
       ok = kn_config_copy(&s->config, opts->config);
@@ -162,7 +170,9 @@ KILN_API void kiln_session_close(kiln_session *s, kiln_status *status) {
   if (!s) return;
   pthread_mutex_lock(&s->mu);
   bool was = atomic_exchange(&s->closed, true);
-  /* Steps see the flag between nodes and end with CANCELLED. */
+  /* Steps see the flag between nodes and end with CANCELLED; parked
+  ** nodes are woken by cancelling their steps. */
+  kn_session_cancel_steps(s);
   while (kn_session_steps_active(s)) pthread_cond_wait(&s->idle, &s->mu);
   pthread_mutex_unlock(&s->mu);
   if (!was) {
@@ -177,6 +187,10 @@ KILN_API void kiln_session_close(kiln_session *s, kiln_status *status) {
     s->nplan_keys = 0;
     kn_strmap_clear(&s->plans);
     pthread_mutex_unlock(&s->mu);
+    /* Variables, queues and handles of the default container go with
+    ** the session; named containers stay until reset. */
+    kn_session_handles_free(s);
+    kn_resource_mgr_clear(s->resources, NULL, 0);
   }
   kiln_status_reset(status);
 }
@@ -325,8 +339,6 @@ KILN_API kiln_device_list *kiln_session_list_devices(kiln_session *s,
 KILN_API void kiln_session_reset(const char *target,
                                  const char *const *containers, int ncontainers,
                                  const kiln_config *config, kiln_status *status) {
-  (void)containers;
-  (void)ncontainers;
   (void)config;
   if (target && *target) {
     kn_errorf(status, KILN_UNIMPLEMENTED,
@@ -334,8 +346,8 @@ KILN_API void kiln_session_reset(const char *target,
               "target (\"\") only", target);
     return;
   }
-  /* Close every open in-process session; containers belong to sessions'
-  ** resources, which closing frees. */
+  /* Close every open in-process session: its default container goes
+  ** with it. */
   for (;;) {
     /* Hold a reference while closing: the owner may free it meanwhile. */
     pthread_mutex_lock(&registry_mu);
@@ -346,5 +358,9 @@ KILN_API void kiln_session_reset(const char *target,
     kiln_session_close(s, NULL);
     session_unref(s);
   }
+  /* Then the shared containers: their resources lose their values. */
+  kn_resource_mgr_clear(kn_shared_resources(),
+                        containers && ncontainers > 0 ? containers : NULL,
+                        ncontainers);
   kiln_status_reset(status);
 }

@@ -54,6 +54,7 @@ typedef struct kn_plan {
   int *roots;                 /* nodes with nothing to wait for */
   int nroots;
   bool wide;                  /* independent branches: run on the pool */
+  atomic_int async_kind;      /* 0 not known yet, 1 no async kernel, 2 some */
   /* Frames kept for reuse, so steady-state steps allocate no bookkeeping:
   ** one per thread slot (kn_thread_index), each slot on its own cache line
   ** so that threads calling one plan share no lock and no line, and past
@@ -123,6 +124,13 @@ struct kiln_session {
   ** closes the session, so that a concurrent kiln_session_free cannot
   ** free it under reset; the last one destroys the session. */
   atomic_int refs;
+  /* Resources of the default container (variables, queues, readers,
+  ** tensor handles); freed by close. */
+  struct kn_resource_mgr *resources;
+  struct par_step *async_steps; /* steps that may park, for close (under mu) */
+  /* Tensors kept by GetSessionHandle: handle string -> kiln_tensor. */
+  kn_strmap handles;
+  uint64_t next_handle;
 };
 
 /* Builds (or finds in the cache) the plan for a signature. The caller
@@ -173,6 +181,17 @@ void kn_session_step_end(kiln_session *s);
 /* True while any step runs; close waits on s->idle (under s->mu) for it
 ** to turn false. */
 bool kn_session_steps_active(kiln_session *s);
+
+/* Cancels every step that may be parked (close, after setting closed);
+** under s->mu. */
+void kn_session_cancel_steps(kiln_session *s);
+
+/* The resource manager for a resource op's container attr: the session's
+** for "" (the default container), else the process's shared one. */
+struct kn_resource_mgr *kn_session_resources(kiln_session *s, const char *container);
+
+/* Drops every tensor handle (session_handles.c); close calls it. */
+void kn_session_handles_free(kiln_session *s);
 
 /* Partial runs (partial_run.c): freed on close. */
 void kn_pruns_free_all(kiln_session *s);

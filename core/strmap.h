@@ -1,5 +1,6 @@
 /* A string-keyed hash map (open addressing, linear probing). Keys are
-** copied; values are opaque pointers. Not thread-safe. */
+** copied (into blocks the map owns, not one allocation each) unless the
+** map borrows them; values are opaque pointers. Not thread-safe. */
 #ifndef KN_STRMAP_H
 #define KN_STRMAP_H
 
@@ -13,10 +14,13 @@ typedef struct kn_strmap_slot {
   void *value;
 } kn_strmap_slot;
 
+struct kn_strmap_keys;
+
 typedef struct kn_strmap {
   kn_strmap_slot *slots;
   size_t cap, n;     /* cap is 0 or a power of two */
   bool borrow_keys;  /* keys are the caller's and outlive the map */
+  struct kn_strmap_keys *keys; /* blocks holding copied keys */
 } kn_strmap;
 
 size_t kn_strhash(const char *s, size_t len);
@@ -27,6 +31,12 @@ void *kn_strmap_getn(const kn_strmap *m, const char *key, size_t len);
 bool kn_strmap_has(const kn_strmap *m, const char *key);
 /* Inserts or replaces; false when out of memory (map unchanged). */
 bool kn_strmap_put(kn_strmap *m, const char *key, void *value);
+/* Inserts key only when it is absent, in one probe: 1 when added, 0 when
+** the key was there (its value unchanged), -1 when out of memory. */
+int kn_strmap_add(kn_strmap *m, const char *key, void *value);
+/* Removes key if present. The memory of a copied key is kept until the
+** map is cleared: removal is for undoing recent additions, not churn. */
+void kn_strmap_remove(kn_strmap *m, const char *key);
 /* Makes room for `extra` more keys, so that that many puts of borrowed
 ** keys cannot fail; false when out of memory. */
 bool kn_strmap_reserve(kn_strmap *m, size_t extra);

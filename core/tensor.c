@@ -331,6 +331,8 @@ static void header_init(kiln_tensor *t, kiln_dtype dtype, const int64_t *dims,
   t->base = NULL;
   t->cap = 0;
   atomic_init(&t->readonly, false);
+  t->resource = NULL;
+  t->is_ref = false;
 }
 
 static kiln_tensor *header(kiln_dtype dtype, const int64_t *dims, int ndims,
@@ -461,6 +463,17 @@ KILN_API kiln_tensor *kiln_tensor_wrap(kiln_dtype dtype, const int64_t *dims,
   t->wrapped = true;
   kn_tensor_sync_view(t);
   kiln_status_reset(status);
+  return t;
+}
+
+kiln_tensor *kn_tensor_opaque(kiln_dtype dtype, kiln_deallocator release,
+                              void *arg, kiln_status *s) {
+  kiln_tensor *t = header(dtype, NULL, 0, 1, 0, s);
+  if (!t) return NULL;
+  t->wrapped = true;
+  t->dealloc = release;
+  t->dealloc_arg = arg;
+  kiln_status_reset(s);
   return t;
 }
 

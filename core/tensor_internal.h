@@ -41,6 +41,11 @@ struct kiln_tensor {
   /* A graph's constant that steps share by reference: never written in
   ** place, and copied when fetched (the caller may write what it gets). */
   atomic_bool readonly;
+  /* A tensor standing for a resource (resource_mgr.h): a DT_RESOURCE
+  ** handle, or with is_ref, a variable's reference output. It has no
+  ** buffer; kernels of plugins never see it. */
+  struct kn_resource *resource;
+  bool is_ref;
 };
 
 /* True when t, or the tensor whose buffer it aliases, is read-only. */
@@ -63,6 +68,11 @@ kiln_tensor *kn_tensor_alloc(kiln_dtype dtype, const int64_t *dims, int ndims,
 kiln_tensor *kn_tensor_alias(kiln_tensor *t, const int64_t *dims, int ndims,
                              kiln_status *s);
 
+/* A scalar header of `dtype` with no buffer, standing for an object that
+** release(NULL, 0, arg) lets go of when the tensor is freed (resource
+** handles and variable references, resource_mgr.h). */
+kiln_tensor *kn_tensor_opaque(kiln_dtype dtype, kiln_deallocator release,
+                              void *arg, kiln_status *s);
 /* Refreshes t->view after the fields changed. */
 void kn_tensor_sync_view(kiln_tensor *t);
 

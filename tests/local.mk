@@ -24,7 +24,15 @@ KILN_TESTS = \
 	tests/test_close_reset \
 	tests/test_executor_concurrency \
 	tests/test_placement \
-	tests/test_devices
+	tests/test_devices \
+	tests/test_variables \
+	tests/test_queues \
+	tests/test_readers \
+	tests/test_session_handles \
+	tests/test_training \
+	tests/test_cpu_training \
+	tests/test_sparse \
+	tests/test_strings
 
 if HAVE_CMOCKA
 check_PROGRAMS += $(KILN_TESTS)
@@ -123,3 +131,28 @@ tests_test_placement_LDADD = $(KILN_TEST_LIBS)
 tests_test_devices_SOURCES = tests/test_devices.c tests/sessionutil.h tests/testutil.h
 tests_test_devices_CFLAGS = $(KILN_TEST_CFLAGS)
 tests_test_devices_LDADD = $(KILN_TEST_LIBS)
+
+tests_test_variables_SOURCES = tests/test_variables.c tests/sessionutil.h tests/testutil.h
+tests_test_variables_CFLAGS = $(KILN_TEST_CFLAGS)
+tests_test_variables_LDADD = $(KILN_TEST_LIBS)
+tests_test_queues_SOURCES = tests/test_queues.c tests/sessionutil.h tests/testutil.h
+tests_test_queues_CFLAGS = $(KILN_TEST_CFLAGS)
+tests_test_queues_LDADD = $(KILN_TEST_LIBS)
+tests_test_readers_SOURCES = tests/test_readers.c tests/sessionutil.h tests/testutil.h
+tests_test_readers_CFLAGS = $(KILN_TEST_CFLAGS)
+tests_test_readers_LDADD = $(KILN_TEST_LIBS)
+tests_test_session_handles_SOURCES = tests/test_session_handles.c tests/sessionutil.h tests/testutil.h
+tests_test_session_handles_CFLAGS = $(KILN_TEST_CFLAGS)
+tests_test_session_handles_LDADD = $(KILN_TEST_LIBS)
+tests_test_training_SOURCES = tests/test_training.c tests/sessionutil.h tests/testutil.h
+tests_test_training_CFLAGS = $(KILN_TEST_CFLAGS)
+tests_test_training_LDADD = $(KILN_TEST_LIBS)
+tests_test_cpu_training_SOURCES = tests/test_cpu_training.c tests/sessionutil.h tests/testutil.h
+tests_test_cpu_training_CFLAGS = $(KILN_TEST_CFLAGS)
+tests_test_cpu_training_LDADD = $(KILN_TEST_LIBS)
+tests_test_sparse_SOURCES = tests/test_sparse.c tests/sessionutil.h tests/testutil.h
+tests_test_sparse_CFLAGS = $(KILN_TEST_CFLAGS)
+tests_test_sparse_LDADD = $(KILN_TEST_LIBS)
+tests_test_strings_SOURCES = tests/test_strings.c tests/sessionutil.h tests/testutil.h
+tests_test_strings_CFLAGS = $(KILN_TEST_CFLAGS)
+tests_test_strings_LDADD = $(KILN_TEST_LIBS)

@@ -31,7 +31,6 @@ static const struct {
   const char *stem;
   const char *reason;
 } kt_expected_failures[] = {
-    {"serving_half_plus_two", "needs VariableV2/Assign (resources issue)"},
     {"rust_addition",
      "step 0 feeds [1]-shaped values to scalar placeholders; TensorFlow's C "
      "API lets that through, but Kiln checks feeds against the placeholder's "

@@ -26,5 +26,6 @@
 #include <kiln/devices.h>
 #include <kiln/config.h>
 #include <kiln/session.h>
+#include <kiln/sparse.h>
 
 #endif

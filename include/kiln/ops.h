@@ -118,6 +118,38 @@ KILN_API kiln_output kiln_placeholder_with_default(kiln_graph *g,
                                                    int ndims, const char *name,
                                                    kiln_status *status);
 
+/* ------------------------------------------------------------- variables */
+
+/* VariableV2 (attrs dtype, shape; container and shared_name ""): its output
+** is a reference to the variable (dtype's ref type, "float_ref"), which any
+** op taking a value reads as the variable's current value. The variable
+** itself lives in each session that runs the op, in the session's default
+** container: it starts uninitialised (reading it is FAILED_PRECONDITION
+** "Attempting to use uninitialized value NAME"), keeps its value across
+** runs, and is gone when the session closes. dims/ndims as for
+** kiln_placeholder. For a named container or shared_name, use the op
+** description API. */
+KILN_API kiln_output kiln_variable(kiln_graph *g, kiln_dtype dtype,
+                                   const int64_t *dims, int ndims,
+                                   const char *name, kiln_status *status);
+
+/* Assign (attr T; validate_shape and use_locking true): sets the variable
+** behind `ref` to a copy of `value` when run. Returns its output, the
+** variable's reference again. A value whose shape differs from the
+** variable's is INVALID_ARGUMENT when the step runs. */
+KILN_API kiln_output kiln_assign(kiln_graph *g, kiln_output ref,
+                                 kiln_output value, const char *name,
+                                 kiln_status *status);
+/* AssignAdd / AssignSub: ref += value / ref -= value, in place, on an
+** initialised variable of the same shape (FAILED_PRECONDITION when it is
+** uninitialised, INVALID_ARGUMENT for another shape, when run). */
+KILN_API kiln_output kiln_assign_add(kiln_graph *g, kiln_output ref,
+                                     kiln_output value, const char *name,
+                                     kiln_status *status);
+KILN_API kiln_output kiln_assign_sub(kiln_graph *g, kiln_output ref,
+                                     kiln_output value, const char *name,
+                                     kiln_status *status);
+
 /* --------------------------------------------------- identity and control */
 
 /* Identity: passes x through (attr T). */

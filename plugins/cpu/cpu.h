@@ -36,6 +36,7 @@ CPU_DECLARE_KERNELS(slice);   /* Slice, StridedSlice, Split, Gather, Pad, Tile, 
 CPU_DECLARE_KERNELS(random);  /* RandomUniform, RandomStandardNormal, TruncatedNormal */
 CPU_DECLARE_KERNELS(io);      /* ReadFile, WriteFile, StringJoin */
 CPU_DECLARE_KERNELS(sparse);  /* SparseToDense, SparseTensorDenseMatMul */
+CPU_DECLARE_KERNELS(training); /* Apply*, BroadcastGradientArgs, DynamicStitch... */
 
 /* A kernel definition for the CPU device with the common fields set. */
 #define CPU_KERNEL(op_, cons_, compute_, ...)                                  \

@@ -432,7 +432,7 @@ static const cpu_kernel_table *const cpu_tables[] = {
     &cpu_math_kernels,   &cpu_reduce_kernels, &cpu_matmul_kernels,
     &cpu_nn_kernels,     &cpu_conv_kernels,   &cpu_array_kernels,
     &cpu_slice_kernels,  &cpu_random_kernels, &cpu_io_kernels,
-    &cpu_sparse_kernels,
+    &cpu_sparse_kernels, &cpu_training_kernels,
 };
 
 __attribute__((visibility("default"))) int

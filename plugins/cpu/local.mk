@@ -15,6 +15,7 @@ plugins_cpu_kiln_cpu_la_SOURCES = \
 	plugins/cpu/cpu_random.c \
 	plugins/cpu/cpu_io.c \
 	plugins/cpu/cpu_sparse.c \
+	plugins/cpu/cpu_training.c \
 	plugins/common/kernel_shapes.h \
 	plugins/common/kernel_shapes.c
 plugins_cpu_kiln_cpu_la_CPPFLAGS = -D_GNU_SOURCE -I$(top_srcdir)/include \

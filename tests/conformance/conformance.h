@@ -247,6 +247,8 @@ bool ct_gen_select(const ct_entry *, kiln_dtype, kiln_dtype, ct_rng *,
                  ct_emit_fn, void *);
 bool ct_gen_fused_batch_norm(const ct_entry *, kiln_dtype, kiln_dtype, ct_rng *,
                  ct_emit_fn, void *);
+bool ct_gen_sparse_matmul(const ct_entry *, kiln_dtype, kiln_dtype, ct_rng *,
+                 ct_emit_fn, void *);
 /* Data movement and shapes (ct_movement.c). */
 bool ct_gen_identity(const ct_entry *, kiln_dtype, kiln_dtype, ct_rng *,
                  ct_emit_fn, void *);
@@ -279,6 +281,8 @@ bool ct_gen_split(const ct_entry *, kiln_dtype, kiln_dtype, ct_rng *,
 bool ct_gen_unpack(const ct_entry *, kiln_dtype, kiln_dtype, ct_rng *,
                  ct_emit_fn, void *);
 bool ct_gen_shape(const ct_entry *, kiln_dtype, kiln_dtype, ct_rng *,
+                 ct_emit_fn, void *);
+bool ct_gen_sparse_to_dense(const ct_entry *, kiln_dtype, kiln_dtype, ct_rng *,
                  ct_emit_fn, void *);
 /* Random ops (ct_random.c), checked by ct_entry.check; and NoOp. */
 bool ct_gen_random(const ct_entry *, kiln_dtype, kiln_dtype, ct_rng *,

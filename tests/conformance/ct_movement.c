@@ -766,3 +766,67 @@ bool ct_gen_shape(const ct_entry *e, kiln_dtype dt, kiln_dtype dt2, ct_rng *rng,
   }
   return true;
 }
+
+/* ------------------------------------------------------------ sparse */
+
+/* Writes nnz distinct flat positions below total into out, ascending
+** (selection sampling), so the indices are in TensorFlow's order. */
+static void sorted_positions(ct_rng *rng, int64_t total, int64_t nnz,
+                             int64_t *out) {
+  int64_t need = nnz;
+  for (int64_t p = 0; p < total && need > 0; p++)
+    if (ct_rng_unit(rng) * (double)(total - p) < (double)need)
+      out[nnz - need--] = p;
+}
+
+/* SparseToDense: indices (Const, sorted and distinct, as validate_indices
+** wants) and output_shape of Tindices, values (a vector, or a scalar for
+** every index), the default as a scalar input. */
+bool ct_gen_sparse_to_dense(const ct_entry *e, kiln_dtype dt, kiln_dtype dt2,
+                            ct_rng *rng, ct_emit_fn emit, void *ctx) {
+  (void)dt2;
+  static const struct {
+    ct_shape dense;
+    int64_t nnz;
+    bool scalar_values, validate;
+  } cases[] = {{{1, {6}}, 3, 0, 1},     {{2, {3, 4}}, 5, 0, 1},
+               {{3, {2, 3, 2}}, 4, 0, 0}, {{2, {3, 3}}, 4, 1, 1},
+               {{2, {4, 2}}, 0, 0, 1},  {{2, {2, 2}}, 4, 0, 1},
+               {{2, {0, 3}}, 0, 0, 1},  {{0, {0}}, 1, 0, 1}};
+  for (size_t s = 0; s < NELEMS(cases); s++) {
+    const ct_shape *d = &cases[s].dense;
+    int64_t nnz = cases[s].nnz, total = 1, pos[16], idx[KILN_MAX_DIMS];
+    for (int k = 0; k < d->nd; k++) total *= d->d[k];
+    ct_case c = {0};
+    ct_label(&c, "dense%s", d->d, d->nd);
+    label_fmt(&c, " nnz=%lld", (long long)nnz);
+    if (cases[s].scalar_values) {
+      size_t at = strlen(c.label);
+      snprintf(c.label + at, sizeof c.label - at, " scalar values");
+    }
+    label_fmt(&c, " validate_indices=%lld", (long long)cases[s].validate);
+    kiln_dtype it = index_type(&c, "Tindices", s);
+    ct_attr *va = ct_case_attr(&c, "validate_indices", CT_ATTR_BOOL);
+    double ixv[16 * KILN_MAX_DIMS], shv[KILN_MAX_DIMS];
+    sorted_positions(rng, total, nnz, pos);
+    for (int64_t n = 0; n < nnz; n++) {
+      ct_unflatten(pos[n], d->d, d->nd, idx);
+      for (int k = 0; k < d->nd; k++) ixv[n * d->nd + k] = (double)idx[k];
+    }
+    for (int k = 0; k < d->nd; k++) shv[k] = (double)d->d[k];
+    int64_t ixd[2] = {nnz, d->nd}, vd[1] = {nnz}, rd[1] = {d->nd};
+    if (!va || !ct_case_const(&c, it, ixd, 2, ixv) ||
+        !ct_case_const(&c, it, rd, 1, shv) ||
+        !ct_case_input(&c, dt, vd, cases[s].scalar_values ? 0 : 1,
+                       ct_range_of(e, 0), rng) ||
+        !ct_case_input(&c, dt, NULL, 0, ct_range_of(e, 0), rng) ||
+        !ct_case_output(&c, dt, d->d, d->nd))
+      return fail(&c);
+    va->i = cases[s].validate;
+    for (int64_t o = 0; o < c.want[0].n; o++) c.want[0].v[o] = c.in[3].v[0];
+    for (int64_t n = 0; n < nnz; n++)
+      c.want[0].v[pos[n]] = c.in[2].v[cases[s].scalar_values ? 0 : n];
+    if (!ct_fire(e, &c, emit, ctx)) return false;
+  }
+  return true;
+}

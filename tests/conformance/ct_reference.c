@@ -4,6 +4,7 @@
 ** checked against something obviously right. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "conformance.h"
 
@@ -981,6 +982,80 @@ bool ct_gen_cast(const ct_entry *e, kiln_dtype dt, kiln_dtype dt2, ct_rng *rng,
     dst->t = dt2;
     for (int64_t i = 0; i < c.in[0].n; i++)
       c.want[0].v[i] = ct_round(dt2, c.in[0].v[i]);
+    if (!ct_fire(e, &c, emit, ctx)) return false;
+  }
+  return true;
+}
+
+/* SparseTensorDenseMatMul: a sparse A (indices of Tindices and a_shape as
+** Consts, values as an input) times a dense B, either side adjoint. The
+** "mixed" cases give the indices out of order with one repeated, which
+** the op sums (it needs no order). The reference densifies A. */
+bool ct_gen_sparse_matmul(const ct_entry *e, kiln_dtype dt, kiln_dtype dt2,
+                          ct_rng *rng, ct_emit_fn emit, void *ctx) {
+  (void)dt2;
+  static const struct {
+    int64_t m, k, n, nnz;
+    bool adj_a, adj_b, mixed;
+  } cases[] = {
+      {2, 3, 4, 3, 0, 0, 0}, {3, 2, 2, 4, 1, 0, 0}, {2, 3, 2, 2, 0, 1, 0},
+      {3, 4, 2, 5, 1, 1, 0}, {4, 4, 3, 16, 0, 0, 0}, {2, 3, 4, 0, 0, 0, 0},
+      {0, 3, 2, 0, 0, 0, 0}, {3, 5, 2, 6, 0, 0, 1}, {2, 2, 3, 3, 1, 0, 1},
+  };
+  for (size_t s = 0; s < NELEMS(cases); s++) {
+    int64_t m = cases[s].m, k = cases[s].k, n = cases[s].n, nnz = cases[s].nnz;
+    bool ta = cases[s].adj_a, tb = cases[s].adj_b, mixed = cases[s].mixed;
+    /* A as stored: [m,k], or [k,m] when adjoint. */
+    int64_t ad[2] = {ta ? k : m, ta ? m : k}, bd[2] = {tb ? n : k, tb ? k : n};
+    int64_t cd[2] = {m, n}, total = m * k, stored = nnz + (mixed ? 1 : 0);
+    int64_t pos[24];
+    double ixv[48];
+    ct_case c = {0};
+    ct_label(&c, "a%s", ad, 2);
+    ct_label(&c, " b%s", bd, 2);
+    size_t at = strlen(c.label);
+    snprintf(c.label + at, sizeof c.label - at,
+             " nnz=%lld adjoint_a=%d adjoint_b=%d%s", (long long)stored, ta, tb,
+             mixed ? " unordered, repeated" : "");
+    /* Distinct ascending positions, then reversed and one repeated. */
+    int64_t need = nnz;
+    for (int64_t p = 0; p < total && need > 0; p++)
+      if (ct_rng_unit(rng) * (double)(total - p) < (double)need)
+        pos[nnz - need--] = p;
+    if (mixed) {
+      for (int64_t i = 0; i < nnz / 2; i++) {
+        int64_t t = pos[i];
+        pos[i] = pos[nnz - 1 - i];
+        pos[nnz - 1 - i] = t;
+      }
+      pos[nnz] = pos[0];
+    }
+    for (int64_t i = 0; i < stored; i++) {
+      ixv[2 * i] = (double)(pos[i] / ad[1]);
+      ixv[2 * i + 1] = (double)(pos[i] % ad[1]);
+    }
+    kiln_dtype it = s % 2 ? KILN_INT64 : KILN_INT32;
+    double shv[2] = {(double)ad[0], (double)ad[1]};
+    int64_t ixd[2] = {stored, 2}, vd[1] = {stored}, rd[1] = {2};
+    ct_attr *ti = ct_case_attr(&c, "Tindices", CT_ATTR_TYPE);
+    ct_attr *x = ct_case_attr(&c, "adjoint_a", CT_ATTR_BOOL);
+    ct_attr *y = ct_case_attr(&c, "adjoint_b", CT_ATTR_BOOL);
+    double *dense = calloc((size_t)(total ? total : 1), sizeof *dense);
+    if (!ti || !x || !y || !dense || !ct_case_const(&c, it, ixd, 2, ixv) ||
+        !ct_case_input(&c, dt, vd, 1, ct_range_of(e, 0), rng) ||
+        !ct_case_const(&c, KILN_INT64, rd, 1, shv) ||
+        !ct_case_input(&c, dt, bd, 2, ct_range_of(e, 1), rng) ||
+        !ct_case_output(&c, dt, cd, 2)) {
+      free(dense);
+      ct_case_clear(&c);
+      return false;
+    }
+    ti->t = it;
+    x->i = ta;
+    y->i = tb;
+    for (int64_t i = 0; i < stored; i++) dense[pos[i]] += c.in[1].v[i];
+    matmul_ref(dense, c.in[3].v, c.want[0].v, m, k, n, ta, tb, dt);
+    free(dense);
     if (!ct_fire(e, &c, emit, ctx)) return false;
   }
   return true;
