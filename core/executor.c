@@ -623,20 +623,23 @@ static kiln_code run_node(kiln_session *s, kn_frame *f, int i, bool trace,
   kn_plan *p = f->plan;
   kn_node *nd = &p->nodes[i];
   kiln_op *op = nd->op;
-  for (int j = 0; j < op->ninputs; j++)
+  bool refs = false;
+  for (int j = 0; j < op->ninputs; j++) {
+    refs |= is_ref_type(op->input_types[j]);
     if (resolve_input(nd, f, j, sc, st) != KILN_OK) {
       drop_copies(sc, j + 1);
       blame(nd, st);
       return kiln_status_code(st);
     }
+  }
   kiln_kernel_context ctx = {s, f, nd, sc->inputs, st, ps, i, NULL, sc->copies, trace, 0, 0};
   ctx.t0 = trace ? now_ns() : 0;
   ctx.m0 = trace ? mono_ns() : 0;
   if (nd->value) {
     set_output(&ctx, 0, kiln_tensor_ref(nd->value));
   } else if (nd->kernel) {
-    locked_vars lv;
-    lock_ref_inputs(nd, f, &lv);
+    locked_vars lv = {.n = 0};
+    if (refs) lock_ref_inputs(nd, f, &lv);
     nd->kernel->def.compute(nd->kstate, &ctx);
     unlock_ref_inputs(&lv);
   }

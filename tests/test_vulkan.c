@@ -645,6 +645,46 @@ static void const_kernel(void **state) {
     }
 }
 
+/* A variable lives on the CPU (resources are the core's, in host memory);
+** a Vulkan node reads its current value, copied to the device each step,
+** and sees AssignAdd's updates. */
+static void variable_read_on_vulkan(void **state) {
+  (void)state;
+  REQUIRE_VULKAN();
+  kiln_graph *g = kiln_graph_new();
+  const int64_t d2[] = {2};
+  kiln_output w = kiln_variable(g, KILN_FLOAT, d2, 1, "w", S);
+  kiln_output init = kiln_assign(g, w, kiln_const_floats(g, (const float[]){1, 2}, d2, 1, "v", S), "init", S);
+  kiln_output add = kiln_assign_add(g, w, kiln_const_floats(g, (const float[]){10, 10}, d2, 1, "d", S), "add", S);
+  kiln_op_desc *d = kiln_op_desc_new(g, "Mul", "sq");
+  kiln_op_desc_add_input(d, w);
+  kiln_op_desc_add_input(d, w);
+  kiln_op_desc_set_attr_type(d, "T", KILN_FLOAT);
+  kiln_op_desc_set_device(d, VK_DEV);
+  kiln_output sq = {kiln_op_desc_finish(d, S), 0};
+  assert_ok(S);
+  runner r;
+  runner_open(&r, g, false, false);
+  kiln_session_run(r.sess, NULL, NULL, NULL, 0, NULL, NULL, 0, &init.op, 1, NULL, S);
+  assert_ok(S);
+  kiln_tensor *out = NULL;
+  kiln_session_run(r.sess, r.ro, NULL, NULL, 0, &sq, &out, 1, NULL, 0, r.md, S);
+  assert_ok(S);
+  assert_string_equal(ran_on(&r, "sq"), VK_FULL);
+  assert_string_equal(ran_on(&r, "w"), CPU_FULL);
+  assert_true(((float *)kiln_tensor_data(out))[1] == 4.0f);
+  kiln_tensor_free(out);
+  kiln_session_run(r.sess, NULL, NULL, NULL, 0, NULL, NULL, 0, &add.op, 1, NULL, S);
+  assert_ok(S);
+  kiln_session_run(r.sess, r.ro, NULL, NULL, 0, &sq, &out, 1, NULL, 0, r.md, S);
+  assert_ok(S);
+  assert_true(((float *)kiln_tensor_data(out))[0] == 121.0f);
+  assert_true(((float *)kiln_tensor_data(out))[1] == 144.0f);
+  kiln_tensor_free(out);
+  runner_close(&r);
+  kiln_graph_free(g);
+}
+
 /* NaN and infinities go through the elementwise kernels and reductions
 ** as on the CPU. */
 static void special_values(void **state) {
@@ -1517,6 +1557,7 @@ int main(void) {
       cmocka_unit_test(special_values),
       cmocka_unit_test(kernel_errors),
       cmocka_unit_test(mlp_on_vulkan),
+      cmocka_unit_test(variable_read_on_vulkan),
       cmocka_unit_test(mixed_graph_soft_placement),
       cmocka_unit_test(long_chains),
       cmocka_unit_test(concurrent_steps),

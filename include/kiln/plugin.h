@@ -299,7 +299,14 @@ typedef struct kiln_plugin_api {
   int (*intra_op_threads)(kiln_kernel_context *ctx);
   int (*num_inputs)(kiln_kernel_context *ctx);
   int (*num_outputs)(kiln_kernel_context *ctx);
-  /* Input i, or NULL when i is out of range. */
+  /* Input i, or NULL when i is out of range. For an input the op's
+  ** schema declares Ref(T) (a variable, as ApplyGradientDescent's `var`),
+  ** the view is the variable's current value and `data` its own buffer:
+  ** the kernel may update it in place (Kiln holds the variable's lock
+  ** around compute when the node's use_locking attr is true), and passes
+  ** the reference on to a Ref(T) output with set_output_alias. Kiln fails
+  ** the step (FAILED_PRECONDITION) before compute when it is
+  ** uninitialised. */
   const kiln_tensor_view *(*input)(kiln_kernel_context *ctx, int i);
   /* The dtype output i must have. */
   kiln_dtype (*output_dtype)(kiln_kernel_context *ctx, int i);

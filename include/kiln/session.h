@@ -169,21 +169,31 @@ KILN_API void kiln_callable_free(kiln_callable *c);
 KILN_API kiln_device_list *kiln_session_list_devices(kiln_session *s,
                                                      kiln_status *status);
 
-/* Closes: frees the session's resources, cancels pending steps (they end
-** with CANCELLED), and makes every later call FAILED_PRECONDITION "Session
-** has been closed". Closing twice is harmless. An interactive session pops
-** itself from its thread's default stack. */
+/* Closes: cancels pending steps (they end with CANCELLED, also those
+** waiting on a queue, at once), frees the session's default container
+** (its variables, queues, readers and tensor handles), and makes every
+** later call FAILED_PRECONDITION "Session has been closed". Returns when
+** no step of the session runs any more. Closing twice is harmless. An
+** interactive session pops itself from its thread's default stack. */
 KILN_API void kiln_session_close(kiln_session *s, kiln_status *status);
 
 /* Closes if still open and frees. NULL is ignored. */
 KILN_API void kiln_session_free(kiln_session *s);
 
 /* TensorFlow's Session.reset: closes every open session of `target`
-** (their later calls are FAILED_PRECONDITION). Resources live in their
-** session and go with it, so `containers` and `config` select nothing
-** more: every session of the in-process target ("") is closed whatever
-** they say. UNIMPLEMENTED for other targets. Thread-safe, also against a
-** concurrent kiln_session_free of a session being closed. */
+** (their later calls are FAILED_PRECONDITION; their default containers
+** go with them), then clears the named resource containers of the
+** process: `containers[0..ncontainers)`, or every one when containers is
+** NULL or ncontainers is 0. Variables there lose their values and shapes,
+** queues their elements; a resource a step still uses lives until that
+** step ends, unreachable by name. `config` selects nothing more.
+** UNIMPLEMENTED for targets other than "". Thread-safe, also against a
+** concurrent kiln_session_free of a session being closed.
+**
+** Resources (variables, queues, readers) live by container: an op whose
+** "container" attr is "" uses its session's default container, created
+** with the session and freed by close; a named container is shared by
+** every in-process session and lasts until reset clears it. */
 KILN_API void kiln_session_reset(const char *target,
                                  const char *const *containers,
                                  int ncontainers, const kiln_config *config,

@@ -198,6 +198,15 @@ typedef struct ct_entry {
 
 /* The table, sorted by op; NULL when op has no entry. */
 const ct_entry *ct_find(const char *op);
+
+/* An op tested by another suite instead of the table. */
+typedef struct ct_elsewhere {
+  const char *op;
+  const char *suite;          /* source file, from the top of the tree */
+} ct_elsewhere;
+const ct_elsewhere *ct_find_elsewhere(const char *op);
+size_t ct_elsewhere_size(void);
+const ct_elsewhere *ct_elsewhere_at(size_t i);
 size_t ct_table_size(void);
 const ct_entry *ct_table_at(size_t i);
 

@@ -321,3 +321,42 @@ const ct_entry *ct_find(const char *op) {
 
 size_t ct_table_size(void) { return NELEMS(table); }
 const ct_entry *ct_table_at(size_t i) { return i < NELEMS(table) ? &table[i] : NULL; }
+
+/* Kernels whose behaviour a table entry cannot state (they touch files,
+** strings, or a variable's state across steps) and the suite that tests
+** them instead. test_conformance checks that each suite names its op. */
+static const ct_elsewhere elsewhere[] = {
+    {"ApplyAdagrad", "tests/test_cpu_training.c"},
+    {"ApplyAdam", "tests/test_cpu_training.c"},
+    {"ApplyGradientDescent", "tests/test_cpu_training.c"},
+    {"ApplyMomentum", "tests/test_cpu_training.c"},
+    {"ApplyRMSProp", "tests/test_cpu_training.c"},
+    {"BiasAddGrad", "tests/test_cpu_training.c"},
+    {"BroadcastGradientArgs", "tests/test_cpu_training.c"},
+    {"ConcatOffset", "tests/test_cpu_training.c"},
+    {"DynamicStitch", "tests/test_cpu_training.c"},
+    {"EluGrad", "tests/test_cpu_training.c"},
+    {"InvertPermutation", "tests/test_cpu_training.c"},
+    {"L2Loss", "tests/test_cpu_training.c"},
+    {"LeakyReluGrad", "tests/test_cpu_training.c"},
+    {"ReadFile", "tests/test_cpu_io.c"},
+    {"Relu6Grad", "tests/test_cpu_training.c"},
+    {"ReluGrad", "tests/test_cpu_training.c"},
+    {"SeluGrad", "tests/test_cpu_training.c"},
+    {"SoftmaxCrossEntropyWithLogits", "tests/test_cpu_training.c"},
+    {"SoftplusGrad", "tests/test_cpu_training.c"},
+    {"SparseSoftmaxCrossEntropyWithLogits", "tests/test_cpu_training.c"},
+    {"StringJoin", "tests/test_strings.c"},
+    {"WriteFile", "tests/test_cpu_io.c"},
+};
+
+const ct_elsewhere *ct_find_elsewhere(const char *op) {
+  for (size_t i = 0; i < NELEMS(elsewhere); i++)
+    if (strcmp(op, elsewhere[i].op) == 0) return &elsewhere[i];
+  return NULL;
+}
+
+size_t ct_elsewhere_size(void) { return NELEMS(elsewhere); }
+const ct_elsewhere *ct_elsewhere_at(size_t i) {
+  return i < NELEMS(elsewhere) ? &elsewhere[i] : NULL;
+}

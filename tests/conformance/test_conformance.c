@@ -8,7 +8,9 @@
 ** permutations) feeding the op, placed with "/device:TYPE:0" and no soft
 ** placement, run in a session with a full trace that proves where it ran.
 ** A kernel whose op has no table entry is reported as not covered (a
-** skipped test, and counted), never passed. Set KILN_CONFORMANCE_SEED to
+** skipped test, and counted), never passed, unless ct_table.c lists the
+** suite that tests it instead (checked to name the op), or it is one of
+** the core's resource kernels, which have suites of their own. Set KILN_CONFORMANCE_SEED to
 ** draw other inputs; every failure names the op, dtypes, case and seed. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -580,6 +582,30 @@ static bool in_list(const char *list, const char *op, bool *excluded) {
   return !*excluded && (hit || !any_include);
 }
 
+/* Every op the table sends elsewhere is named, quoted, by that suite. */
+static void elsewhere_suites_test_their_ops(void **state) {
+  (void)state;
+  const char *src = getenv("KILN_SRCDIR");
+  if (!src || !*src) {
+    printf("# KILN_SRCDIR is not set: cannot read the other suites\n");
+    skip();
+  }
+  for (size_t i = 0; i < ct_elsewhere_size(); i++) {
+    const ct_elsewhere *e = ct_elsewhere_at(i);
+    char path[4096], quoted[128];
+    snprintf(path, sizeof path, "%s/%s", src, e->suite);
+    FILE *f = fopen(path, "rb");
+    if (!f) fail_msg("%s: the suite %s for op %s cannot be read", path, e->suite, e->op);
+    static char text[1 << 20];
+    size_t len = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[len] = 0;
+    snprintf(quoted, sizeof quoted, "\"%s\"", e->op);
+    if (!strstr(text, quoted))
+      fail_msg("%s is listed as tested by %s, which never names it", e->op, e->suite);
+  }
+}
+
 static bool selected(const kn_kernel *k) {
   const char *ops = getenv("KILN_CONFORMANCE_OPS");
   const char *dev = getenv("KILN_CONFORMANCE_DEVICE");
@@ -597,8 +623,8 @@ int main(void) {
     snprintf(selftest_error, sizeof selftest_error, "%s", kiln_status_message(s));
   kiln_status_free(s);
   size_t nk = kn_kernel_count();
-  struct CMUnitTest *tests = calloc(nk + 3, sizeof *tests);
-  char **names = calloc(nk + 3, sizeof *names);
+  struct CMUnitTest *tests = calloc(nk + 4, sizeof *tests);
+  char **names = calloc(nk + 4, sizeof *names);
   if (!tests || !names) {
     fprintf(stderr, "out of memory\n");
     return 1;
@@ -608,10 +634,21 @@ int main(void) {
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(dtype_rounding);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(selftest_registered);
   size_t nfiltered = 0;
+  tests[n++] = (struct CMUnitTest)cmocka_unit_test(elsewhere_suites_test_their_ops);
   for (size_t i = 0; i < nk; i++) {
     const kn_kernel *k = kn_kernel_at(i);
     if (!selected(k)) {
       nfiltered++;
+      continue;
+    }
+    /* The core's resource kernels and ops listed as tested elsewhere have
+    ** suites of their own. */
+    const ct_elsewhere *el = ct_find_elsewhere(k->op);
+    bool core = k->plugin && strcmp(k->plugin->name, "core") == 0;
+    if (core || el) {
+      printf("# tested elsewhere: %s on %s (%s)\n", k->op, k->device_type,
+             el ? el->suite : "the core's resource kernel: tests/test_variables.c, "
+                              "test_queues.c, test_readers.c, test_session_handles.c");
       continue;
     }
     size_t len = strlen(k->op) + strlen(k->device_type) + strlen(k->constraints) + 8;
