@@ -76,6 +76,7 @@ static kn_frame *frame_new(kn_plan *p, kiln_status *st) {
 void kn_frame_free(kn_frame *f) {
   if (!f) return;
   kn_frame_clear(f);
+  free(f->new_handles);
   kn_aligned_free(f);
 }
 
@@ -345,6 +346,8 @@ void kn_kc_set_output_tensor(kiln_kernel_context *c, int i, kiln_tensor *t) {
   set_output(c, i, t);
 }
 bool kn_kc_failed(kiln_kernel_context *c) { return failed(c); }
+const char *kn_kc_device_name(kiln_kernel_context *c) { return c->node->device->name; }
+kn_frame *kn_kc_frame(kiln_kernel_context *c) { return c->frame; }
 
 const char *kn_kc_string_get(const kiln_tensor_view *v, int64_t i, size_t *len) {
   const kiln_tensor *t = (const kiln_tensor *)((const char *)v - offsetof(kiln_tensor, view));
@@ -1137,6 +1140,7 @@ void kn_execute(kiln_session *s, kn_plan *p, const kiln_run_options *opts,
     md->step_duration_ns = mono_ns() - m0;
   }
   for (int i = 0; i < p->nfeeds; i++) f->slots[p->feed_slot[i]] = NULL;
+  if (f->nnew_handles) kn_session_handles_settle(s, f);
   kn_frame_put(f);
   kn_session_step_end(s);
   if (kn_ok(st)) kiln_status_reset(st);

@@ -50,6 +50,10 @@ kiln_tensor *kn_kc_input_tensor(kiln_kernel_context *ctx, int i);
 /* Stores t (the caller's reference) as output i. */
 void kn_kc_set_output_tensor(kiln_kernel_context *ctx, int i, kiln_tensor *t);
 bool kn_kc_failed(kiln_kernel_context *ctx);
+/* The full name of the device the node runs on. */
+const char *kn_kc_device_name(kiln_kernel_context *ctx);
+/* The step's frame. */
+struct kn_frame *kn_kc_frame(kiln_kernel_context *ctx);
 
 /* Asynchronous kernels (KN_KERNEL_ASYNC). In compute, kn_kc_go_async says
 ** the node finishes later and returns its token; the kernel keeps it (a

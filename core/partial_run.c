@@ -228,7 +228,9 @@ KILN_API void kiln_session_prun(kiln_session *s, const char *handle,
     r->fed[fi[i]] = true;
     r->frame->slots[p->feed_slot[fi[i]]] = kiln_tensor_ref(feed_values[i]);
   }
-  if (kn_execute_nodes(s, r->frame, r->want, NULL, NULL, status) == KILN_OK) {
+  kiln_code ran = kn_execute_nodes(s, r->frame, r->want, NULL, NULL, status);
+  if (r->frame->nnew_handles) kn_session_handles_settle(s, r->frame);
+  if (ran == KILN_OK) {
     for (int i = 0; i < nfetches; i++) {
       int slot = p->fetch_slot[xi[i]];
       if (slot < 0) continue;

@@ -11,9 +11,9 @@
 ** tensor the same way and outputs a DT_RESOURCE handle whose name is that
 ** string, as TensorFlow's ResourceHandle for it.
 **
-** TensorFlow saves a step's tensor only when the handle is fetched; here
-** the tensor is kept as soon as the node runs, and a handle never fetched
-** lives until close.
+** As TensorFlow, a step's tensor is kept only when the step fetches its
+** handle: the node keeps it at once (a later node of the step may read
+** it), and the step's end drops what it did not fetch.
 **
 ** The session keeps a private copy, marked read-only: a fed tensor stays
 ** its caller's to write, and a variable's value may change in place.
@@ -60,16 +60,47 @@ void kn_session_handles_free(kiln_session *s) {
   pthread_mutex_unlock(&s->mu);
 }
 
-/* The full name of the device the node runs on: the first of the
-** session's devices, in preference order, whose state the node was given
-** (the placer opened it for the node). */
-static const char *device_name(kiln_kernel_context *c) {
-  kiln_session *s = kn_kc_session(c);
-  void *state = kn_kc_device(c);
-  for (int i = 0; i < s->ndevices; i++)
-    if (s->devices[i]->opened && s->devices[i]->state == state)
-      return s->devices[i]->name;
-  return "";
+struct kn_new_handle {
+  char *key;
+  const kiln_op *op;
+};
+
+/* Notes a handle node op made in this step; under s->mu. */
+static bool note_new(kn_frame *f, const char *key, const kiln_op *op) {
+  if (f->nnew_handles == f->cap_new_handles) {
+    int cap = f->cap_new_handles ? 2 * f->cap_new_handles : 4;
+    struct kn_new_handle *n = realloc(f->new_handles, (size_t)cap * sizeof *n);
+    if (!n) return false;
+    f->new_handles = n;
+    f->cap_new_handles = cap;
+  }
+  char *k = strdup(key);
+  if (!k) return false;
+  f->new_handles[f->nnew_handles++] = (struct kn_new_handle){k, op};
+  return true;
+}
+
+static void drop(kiln_session *s, const char *key) {
+  kept *k = kn_strmap_get(&s->handles, key);
+  if (!k) return;
+  kn_strmap_remove(&s->handles, k->key);
+  kiln_tensor_free(k->value);
+  free(k);
+}
+
+void kn_session_handles_settle(kiln_session *s, kn_frame *f) {
+  const kn_plan *p = f->plan;
+  pthread_mutex_lock(&s->mu);
+  for (int i = 0; i < f->nnew_handles; i++) {
+    struct kn_new_handle *h = &f->new_handles[i];
+    bool fetched = false;
+    for (int j = 0; j < p->nfetches && !fetched; j++)
+      fetched = p->fetches[j].op == h->op && p->fetches[j].index == 0;
+    if (!fetched) drop(s, h->key);
+    free(h->key);
+  }
+  f->nnew_handles = 0;
+  pthread_mutex_unlock(&s->mu);
 }
 
 /* ---------------------------------------------------- GetSessionHandle */
@@ -105,7 +136,7 @@ static void get_handle_compute(void *p, kiln_kernel_context *c) {
     kn_kc_fail(c, KILN_RESOURCE_EXHAUSTED, "out of memory");
     return;
   }
-  const char *node = kn_kc_node_name(c), *dev = device_name(c);
+  const char *node = kn_kc_node_name(c), *dev = kn_kc_device_name(c);
   /* A resource handle never changes: it is kept as it is. */
   kiln_tensor *in = kn_kc_input_tensor(c, 0);
   kiln_tensor *copy = kiln_tensor_dtype(in) == KILN_RESOURCE
@@ -131,6 +162,10 @@ static void get_handle_compute(void *p, kiln_kernel_context *c) {
     pthread_mutex_lock(&s->mu);
     s->handles.borrow_keys = true;
     kept_it = kn_strmap_put(&s->handles, k->key, k);
+    if (kept_it && !note_new(kn_kc_frame(c), k->key, kn_kc_op(c))) {
+      kn_strmap_remove(&s->handles, k->key);
+      kept_it = false;
+    }
     pthread_mutex_unlock(&s->mu);
     if (!kept_it) KN_OOM(st);
   }

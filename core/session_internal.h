@@ -80,6 +80,10 @@ typedef struct kn_frame {
   kiln_tensor **inputs;       /* scratch: the node's inputs */
   kiln_tensor **copies;       /* scratch: copies made for it */
   int max_inputs;
+  /* Tensor handles made in this step (session_handles.c, under the
+  ** session's mu): kept only if the step fetches them. */
+  struct kn_new_handle *new_handles;
+  int nnew_handles, cap_new_handles;
 } kn_frame;
 
 #define KN_STEP_STRIPES 8
@@ -192,6 +196,10 @@ struct kn_resource_mgr *kn_session_resources(kiln_session *s, const char *contai
 
 /* Drops every tensor handle (session_handles.c); close calls it. */
 void kn_session_handles_free(kiln_session *s);
+/* After a step (or partial-run call) of frame f: keeps the handles it made
+** whose GetSessionHandle output the plan fetches, as TensorFlow saves only
+** fetched handles, and drops the others. */
+void kn_session_handles_settle(kiln_session *s, kn_frame *f);
 
 /* Partial runs (partial_run.c): freed on close. */
 void kn_pruns_free_all(kiln_session *s);

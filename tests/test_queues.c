@@ -300,6 +300,30 @@ static void one_step_dequeues_and_enqueues(void **state) {
   kiln_graph_free(r.g);
 }
 
+static void partial_run_with_queue(void **state) {
+  (void)state;
+  KT_REQUIRE_CPU();
+  qg r = make_qg(-1);
+  kiln_session *s = one_thread_session(r.g);
+  kiln_output fetches[] = {r.size, r.deq};
+  const char *h = kiln_session_prun_setup(s, &r.x, 1, fetches, 2, &r.enq, 1, S);
+  assert_ok(S);
+  kiln_tensor *v = kt_scalar(8), *out = NULL;
+  kiln_session_prun(s, h, &r.x, &v, 1, &r.size, &out, 1, S);
+  assert_ok(S);
+  assert_int_equal(*(int32_t *)kiln_tensor_data(out), 0);
+  kiln_tensor_free(out);
+  /* The last call runs the rest: the dequeue waits for the enqueue. */
+  kiln_session_prun(s, h, NULL, NULL, 0, &r.deq, &out, 1, S);
+  assert_ok(S);
+  assert_true(kt_scalar_of(out) == 8.0f);
+  kiln_tensor_free(out);
+  kiln_tensor_free(v);
+  kiln_session_prun_release(s, h);
+  kiln_session_free(s);
+  kiln_graph_free(r.g);
+}
+
 static void close_ends_waiting_and_later_dequeues(void **state) {
   (void)state;
   KT_REQUIRE_CPU();
@@ -475,6 +499,7 @@ int main(void) {
       cmocka_unit_test(bad_elements),
       cmocka_unit_test(waiting_dequeue_is_served),
       cmocka_unit_test(one_step_dequeues_and_enqueues),
+      cmocka_unit_test(partial_run_with_queue),
       cmocka_unit_test(close_ends_waiting_and_later_dequeues),
       cmocka_unit_test(full_queue_and_cancelled_enqueue),
       cmocka_unit_test(session_close_cancels_waiting_step),

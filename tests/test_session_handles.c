@@ -388,6 +388,39 @@ static void t_same_step_and_strings(void **state) {
   kiln_session_free(sess);
 }
 
+/* As TensorFlow, only a fetched handle keeps its tensor: one made in a
+** step that does not fetch it (run as a target, or only read in the same
+** step) is gone when the step ends. */
+static void t_unfetched_handle_is_dropped(void **state) {
+  (void)state;
+  kiln_output x = kiln_const_float(g, 2.5f, "x", s);
+  kiln_output keep = get_handle("GetSessionHandle", "keep", x);
+  kiln_output h = handle_ph();
+  kiln_output got = get_tensor("got", h, KILN_FLOAT);
+  kiln_output same = get_tensor("same", keep, KILN_FLOAT);
+  kiln_session *sess = kiln_session_new(g, NULL, s);
+  assert_ok(s);
+  kiln_session_run(sess, NULL, NULL, NULL, 0, NULL, NULL, 0, &keep.op, 1, NULL, s);
+  assert_ok(s);
+  kiln_tensor *out = NULL;
+  kiln_session_run(sess, NULL, NULL, NULL, 0, &same, &out, 1, NULL, 0, NULL, s);
+  assert_ok(s);
+  assert_true(kt_scalar_of(out) == 2.5f);
+  kiln_tensor_free(out);
+  assert_null(with_handle(sess, h, "keep;0;" CPU0, got));
+  assert_status(s, KILN_INVALID_ARGUMENT, "is not in the session store");
+  assert_null(with_handle(sess, h, "keep;1;" CPU0, got));
+  assert_status(s, KILN_INVALID_ARGUMENT, "is not in the session store");
+  char *kept = fetch_handle(sess, keep, NULL, NULL);
+  assert_string_equal(kept, "keep;2;" CPU0);
+  out = with_handle(sess, h, kept, got);
+  assert_ok(s);
+  assert_true(kt_scalar_of(out) == 2.5f);
+  kiln_tensor_free(out);
+  free(kept);
+  kiln_session_free(sess);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(t_cpu_loaded),
@@ -398,6 +431,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(t_bad_requests, setup, teardown),
       cmocka_unit_test_setup_teardown(t_handle_v2, setup, teardown),
       cmocka_unit_test_setup_teardown(t_same_step_and_strings, setup, teardown),
+      cmocka_unit_test_setup_teardown(t_unfetched_handle_is_dropped, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
