@@ -707,11 +707,15 @@ kiln_code kn_execute_nodes(kiln_session *s, kn_frame *f, const bool *want,
 /* -------------------------------------------------------- cancellation */
 
 /* A step's cancellation, as TensorFlow's CancellationManager: callbacks
-** of parked nodes, run once when the step is cancelled. */
+** of parked nodes, run once when the step is cancelled. A token leaves the
+** list when its node completes (kn_async_forget_cancel) or when its
+** callback is taken, so a callback never runs for a finished node. */
 typedef struct cancel_mgr {
   pthread_mutex_t mu;
   pthread_cond_t cv;
-  bool cancelled, running;
+  bool cancelled;
+  pthread_t cancel_thread;    /* the thread running callbacks */
+  kn_async *current;          /* the token whose callback runs */
   kiln_code code;
   char msg[256];
   kn_async *callbacks;        /* registered tokens, doubly linked */
@@ -811,26 +815,27 @@ static void cancel_step(par_step *ps, kiln_code code, const char *fmt, ...) {
     return;
   }
   cm->cancelled = true;
-  cm->running = true;
+  cm->cancel_thread = pthread_self();
   cm->code = code;
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(cm->msg, sizeof cm->msg, fmt, ap);
   va_end(ap);
-  kn_async *a = cm->callbacks;
-  cm->callbacks = NULL;
-  pthread_mutex_unlock(&cm->mu);
-  /* A callback finishes its token, which may then be freed: read the link
-  ** first. Completers of the others wait in kn_async_forget_cancel. */
-  while (a) {
-    kn_async *next = a->cb_next;
+  /* One at a time, each unlinked before its callback runs: a callback may
+  ** complete other tokens of the step (a queue serving the next waiter),
+  ** which unlink themselves and are then never called. */
+  while (cm->callbacks) {
+    kn_async *a = cm->callbacks;
+    cm->callbacks = a->cb_next;
+    if (cm->callbacks) cm->callbacks->cb_prev = NULL;
     a->cb_linked = false;
+    cm->current = a;
+    pthread_mutex_unlock(&cm->mu);
     a->cb(a->cb_arg, code, cm->msg);
-    a = next;
+    pthread_mutex_lock(&cm->mu);
+    cm->current = NULL;
+    pthread_cond_broadcast(&cm->cv);
   }
-  pthread_mutex_lock(&cm->mu);
-  cm->running = false;
-  pthread_cond_broadcast(&cm->cv);
   pthread_mutex_unlock(&cm->mu);
 }
 
@@ -986,13 +991,16 @@ bool kn_async_on_cancel(kn_async *a, kn_cancel_fn fn, void *arg) {
 void kn_async_forget_cancel(kn_async *a) {
   cancel_mgr *cm = &a->ctx.ps->cm;
   pthread_mutex_lock(&cm->mu);
-  if (!cm->cancelled && a->cb_linked) {
+  if (a->cb_linked) {
     if (a->cb_prev) a->cb_prev->cb_next = a->cb_next;
     else cm->callbacks = a->cb_next;
     if (a->cb_next) a->cb_next->cb_prev = a->cb_prev;
     a->cb_linked = false;
   } else {
-    while (cm->running) pthread_cond_wait(&cm->cv, &cm->mu);
+    /* Its callback may be running on the cancelling thread: wait for it,
+    ** unless this is that thread. */
+    while (cm->current == a && !pthread_equal(cm->cancel_thread, pthread_self()))
+      pthread_cond_wait(&cm->cv, &cm->mu);
   }
   pthread_mutex_unlock(&cm->mu);
 }

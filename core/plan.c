@@ -242,31 +242,38 @@ static kiln_code unfed_placeholder(const kiln_op *op, kiln_status *st) {
 }
 
 /* A binary min-heap of set indexes ordered by op id, so that ready ops run
-** in graph order and plans are deterministic. */
+** in graph order and plans are deterministic. Items carry the id: when a
+** million ops are ready at once (a wide fan-out), reading it through each
+** op would cost a cache miss per comparison. */
+typedef struct heap_item {
+  size_t id;
+  int k;
+} heap_item;
+
 typedef struct heap {
-  int *items;
+  heap_item *items;
   int n;
-  kiln_op **ops;
 } heap;
 
-static void heap_push(heap *h, int k) {
+static void heap_push(heap *h, int k, size_t id) {
   int i = h->n++;
   while (i > 0) {
     int parent = (i - 1) / 2;
-    if (h->ops[h->items[parent]]->id <= h->ops[k]->id) break;
+    if (h->items[parent].id <= id) break;
     h->items[i] = h->items[parent];
     i = parent;
   }
-  h->items[i] = k;
+  h->items[i] = (heap_item){id, k};
 }
 
 static int heap_pop(heap *h) {
-  int top = h->items[0], last = h->items[--h->n], i = 0;
+  int top = h->items[0].k, i = 0;
+  heap_item last = h->items[--h->n];
   for (;;) {
     int c = 2 * i + 1;
     if (c >= h->n) break;
-    if (c + 1 < h->n && h->ops[h->items[c + 1]]->id < h->ops[h->items[c]]->id) c++;
-    if (h->ops[last]->id <= h->ops[h->items[c]]->id) break;
+    if (c + 1 < h->n && h->items[c + 1].id < h->items[c].id) c++;
+    if (last.id <= h->items[c].id) break;
     h->items[i] = h->items[c];
     i = c;
   }
@@ -429,20 +436,19 @@ static kn_plan *build(kiln_session *s, const kiln_output *feeds, int nfeeds,
   topo = malloc(((size_t)n + 1) * sizeof *topo);
   pos = malloc(((size_t)n + 1) * sizeof *pos);
   h.items = malloc(((size_t)n + 1) * sizeof *h.items);
-  h.ops = b.set;
   if (!topo || !pos || !h.items) goto oom;
   int *left = malloc(((size_t)n + 1) * sizeof *left);
   if (!left) goto oom;
   memcpy(left, indeg, (size_t)n * sizeof *left);
   for (int k = 0; k < n; k++)
-    if (left[k] == 0) heap_push(&h, k);
+    if (left[k] == 0) heap_push(&h, k, b.set[k]->id);
   int ordered = 0;
   while (h.n > 0) {
     int k = heap_pop(&h);
     pos[k] = ordered;
     topo[ordered++] = k;
     for (int e = succ_start[k]; e < succ_start[k + 1]; e++)
-      if (--left[succ[e]] == 0) heap_push(&h, succ[e]);
+      if (--left[succ[e]] == 0) heap_push(&h, succ[e], b.set[succ[e]]->id);
   }
   free(left);
   if (ordered < n) {

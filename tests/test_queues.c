@@ -453,6 +453,53 @@ static void deadlines(void **state) {
   kiln_graph_free(r.g);
 }
 
+/* Two dequeues of one step on one queue holding one element, with either
+** created first: the DequeueMany(2) waits (and the single one took the
+** element, or waits behind it); the deadline withdraws whatever waits,
+** nothing hangs, and the queue goes on working. */
+static void deadline_with_two_waiters(void **state) {
+  (void)state;
+  KT_REQUIRE_CPU();
+  kiln_graph *g = kiln_graph_new();
+  kiln_output q = fifo(g, "q", 1, NULL, 0, -1);
+  kiln_output one = kiln_const_float(g, 1, "one", S);
+  kiln_op *enq = enqueue(g, "QueueEnqueueV2", "enq", q, &one, 1);
+  kiln_output two = kiln_const_int32(g, 2, "two", S);
+  /* Both orders of the two in the plan. */
+  kiln_output fetch[4];
+  fetch[0] = (kiln_output){dequeue(g, "many", q, 1, &two), 0};
+  fetch[1] = (kiln_output){dequeue(g, "single", q, 1, NULL), 0};
+  fetch[3] = (kiln_output){dequeue(g, "single2", q, 1, NULL), 0};
+  fetch[2] = (kiln_output){dequeue(g, "many2", q, 1, &two), 0};
+  kiln_output size = {unary_q(g, "QueueSizeV2", "size", q, false), 0};
+  kiln_session *s = kiln_session_new(g, NULL, S);
+  kiln_run_options *o = kiln_run_options_new();
+  kiln_run_options_set_timeout_ms(o, 150);
+  for (int round = 0; round < 4; round++) {
+    kiln_session_run(s, NULL, NULL, NULL, 0, NULL, NULL, 0, &enq, 1, NULL, S);
+    assert_ok(S);
+    kiln_tensor *out[2] = {NULL, NULL};
+    kiln_session_run(s, o, NULL, NULL, 0, fetch + 2 * (round % 2), out, 2, NULL, 0, NULL, S);
+    assert_status(S, KILN_DEADLINE_EXCEEDED, "Timed out after 150 ms");
+    assert_null(out[0]);
+    assert_null(out[1]);
+    kiln_tensor *n = NULL;
+    kiln_session_run(s, NULL, NULL, NULL, 0, &size, &n, 1, NULL, 0, NULL, S);
+    assert_ok(S);
+    int32_t left = *(int32_t *)kiln_tensor_data(n);
+    kiln_tensor_free(n);
+    assert_true(left == 0 || left == 1);
+    for (; left > 0; left--) {
+      kiln_session_run(s, NULL, NULL, NULL, 0, &fetch[1], &n, 1, NULL, 0, NULL, S);
+      assert_ok(S);
+      kiln_tensor_free(n);
+    }
+  }
+  kiln_run_options_free(o);
+  kiln_session_free(s);
+  kiln_graph_free(g);
+}
+
 static void shared_queue_between_sessions(void **state) {
   (void)state;
   KT_REQUIRE_CPU();
@@ -504,6 +551,7 @@ int main(void) {
       cmocka_unit_test(full_queue_and_cancelled_enqueue),
       cmocka_unit_test(session_close_cancels_waiting_step),
       cmocka_unit_test(deadlines),
+      cmocka_unit_test(deadline_with_two_waiters),
       cmocka_unit_test(shared_queue_between_sessions),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
