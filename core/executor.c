@@ -1067,7 +1067,12 @@ static kiln_code execute_scheduled(kiln_session *s, kn_frame *f, const bool *wan
   }
   ps.idle_helpers = use_pool ? kn_pool_size(s->pool) : 0;
   pthread_mutex_init(&ps.mu, NULL);
-  pthread_cond_init(&ps.cv, NULL);
+  /* The caller's wait for parked nodes is timed on the monotonic clock. */
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&ps.cv, &ca);
+  pthread_condattr_destroy(&ca);
   pthread_mutex_init(&ps.cm.mu, NULL);
   pthread_cond_init(&ps.cm.cv, NULL);
   bool async = plan_is_async(p);
