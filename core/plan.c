@@ -244,7 +244,8 @@ static kiln_code unfed_placeholder(const kiln_op *op, kiln_status *st) {
 /* A binary min-heap of set indexes ordered by op id, so that ready ops run
 ** in graph order and plans are deterministic. Items carry the id: when a
 ** million ops are ready at once (a wide fan-out), reading it through each
-** op would cost a cache miss per comparison. */
+** op would cost a cache miss per comparison. It grows with the ready set,
+** which a chain keeps at one op. */
 typedef struct heap_item {
   size_t id;
   int k;
@@ -252,10 +253,18 @@ typedef struct heap_item {
 
 typedef struct heap {
   heap_item *items;
-  int n;
+  int n, cap;
 } heap;
 
-static void heap_push(heap *h, int k, size_t id) {
+/* False when out of memory. */
+static bool heap_push(heap *h, int k, size_t id) {
+  if (h->n == h->cap) {
+    int cap = h->cap ? h->cap * 2 : 64;
+    heap_item *p = realloc(h->items, (size_t)cap * sizeof *p);
+    if (!p) return false;
+    h->items = p;
+    h->cap = cap;
+  }
   int i = h->n++;
   while (i > 0) {
     int parent = (i - 1) / 2;
@@ -264,6 +273,7 @@ static void heap_push(heap *h, int k, size_t id) {
     i = parent;
   }
   h->items[i] = (heap_item){id, k};
+  return true;
 }
 
 static int heap_pop(heap *h) {
@@ -435,20 +445,25 @@ static kn_plan *build(kiln_session *s, const kiln_output *feeds, int nfeeds,
   /* Kahn's algorithm, lowest op id first among ready ops. */
   topo = malloc(((size_t)n + 1) * sizeof *topo);
   pos = malloc(((size_t)n + 1) * sizeof *pos);
-  h.items = malloc(((size_t)n + 1) * sizeof *h.items);
-  if (!topo || !pos || !h.items) goto oom;
+  if (!topo || !pos) goto oom;
   int *left = malloc(((size_t)n + 1) * sizeof *left);
   if (!left) goto oom;
   memcpy(left, indeg, (size_t)n * sizeof *left);
   for (int k = 0; k < n; k++)
-    if (left[k] == 0) heap_push(&h, k, b.set[k]->id);
+    if (left[k] == 0 && !heap_push(&h, k, b.set[k]->id)) {
+      free(left);
+      goto oom;
+    }
   int ordered = 0;
   while (h.n > 0) {
     int k = heap_pop(&h);
     pos[k] = ordered;
     topo[ordered++] = k;
     for (int e = succ_start[k]; e < succ_start[k + 1]; e++)
-      if (--left[succ[e]] == 0) heap_push(&h, succ[e], b.set[succ[e]]->id);
+      if (--left[succ[e]] == 0 && !heap_push(&h, succ[e], b.set[succ[e]]->id)) {
+        free(left);
+        goto oom;
+      }
   }
   free(left);
   if (ordered < n) {
