@@ -25,11 +25,23 @@ struct kiln_op {
   kiln_op **control;
   int noutputs;
   kiln_dtype *output_types;
-  kn_shape *output_shapes;
+  /* Static output shapes, packed (a kn_shape is 264 bytes, most outputs
+  ** need a few): output i has rank out_rank[i] (KN_UNKNOWN: unknown) and
+  ** dims out_dims[out_at[i] ...]. Read them with kn_op_output_shape. */
+  int32_t *out_rank, *out_at;
+  int64_t *out_dims;
   kn_attr_map attrs;          /* complete: defaults filled in */
   int *in_arg_start;          /* def->ninputs + 1 entries */
   int *out_arg_start;         /* def->noutputs + 1 entries */
 };
+
+/* Output i's static shape. */
+static inline kn_shape kn_op_output_shape(const kiln_op *op, int i) {
+  kn_shape s;
+  s.ndims = op->out_rank[i];
+  for (int d = 0; d < s.ndims; d++) s.dims[d] = op->out_dims[op->out_at[i] + d];
+  return s;
+}
 
 struct kiln_graph {
   atomic_int refs;

@@ -38,9 +38,11 @@ KILN_API kiln_dtype kiln_op_output_dtype(kiln_output out) {
 
 KILN_API int kiln_op_output_shape(kiln_output out, int64_t *dims, int max_dims) {
   if (!out.op || out.index < 0 || out.index >= out.op->noutputs) return -1;
-  const kn_shape *s = &out.op->output_shapes[out.index];
-  for (int i = 0; i < s->ndims && i < max_dims; i++) dims[i] = s->dims[i];
-  return s->ndims;
+  const kiln_op *op = out.op;
+  int rank = op->out_rank[out.index];
+  for (int i = 0; i < rank && i < max_dims; i++)
+    dims[i] = op->out_dims[op->out_at[out.index] + i];
+  return rank;
 }
 
 static int list_length(const kiln_op *op, const char *arg, bool input,

@@ -335,8 +335,9 @@ static kiln_code resolve_outputs(build *b) {
   return KILN_OK;
 }
 
-/* Runs the schema's shape function over the inputs' static shapes. */
-static kiln_code infer_shapes(build *b, kiln_op *op) {
+/* Runs the schema's shape function over the inputs' static shapes,
+** writing b->noutputs shapes to out. */
+static kiln_code infer_shapes(build *b, kn_shape *out) {
   const kn_op_def *def = b->def;
   kiln_op_desc *d = b->d;
   int n = d->ninputs;
@@ -356,21 +357,21 @@ static kiln_code infer_shapes(build *b, kiln_op *op) {
       in[i] = kn_shape_unknown();
       continue;
     }
-    in[i] = x->op->output_shapes[x->index];
+    in[i] = kn_op_output_shape(x->op, x->index);
     if (strcmp(x->op->type, "Const") == 0) {
       const kn_attr_value *v = kn_attr_map_get(&x->op->attrs, "value");
       if (v && !v->is_list && v->type == KILN_ATTR_TENSOR) vals[i] = v->v.tensor;
     }
   }
-  for (int i = 0; i < op->noutputs; i++) op->output_shapes[i] = kn_shape_unknown();
+  for (int i = 0; i < b->noutputs; i++) out[i] = kn_shape_unknown();
   kiln_code code = KILN_OK;
   if (def->shape_fn) {
     kn_shape_ctx ctx = {
       .def = def, .node = d->name, .attrs = &b->attrs,
-      .ninputs = n, .in = in, .in_types = op->input_types, .in_values = vals,
-      .in_arg_start = op->in_arg_start, .noutputs = op->noutputs,
-      .out = op->output_shapes, .out_types = op->output_types,
-      .out_arg_start = op->out_arg_start, .status = b->s,
+      .ninputs = n, .in = in, .in_types = b->in_types, .in_values = vals,
+      .in_arg_start = b->in_start, .noutputs = b->noutputs,
+      .out = out, .out_types = b->out_types,
+      .out_arg_start = b->out_start, .status = b->s,
     };
     code = def->shape_fn(&ctx);
     if (code != KILN_OK) {
@@ -384,10 +385,10 @@ static kiln_code infer_shapes(build *b, kiln_op *op) {
                 msg ? msg : kiln_status_message(b->s), d->name, d->type, shapes);
       free(msg);
     }
-    for (int i = 0; code == KILN_OK && i < op->noutputs; i++)
-      if (op->output_shapes[i].ndims > KILN_MAX_DIMS)
+    for (int i = 0; code == KILN_OK && i < b->noutputs; i++)
+      if (out[i].ndims > KILN_MAX_DIMS)
         code = fail(b, KILN_INTERNAL, "shape function gave output %d rank %d", i,
-                    op->output_shapes[i].ndims);
+                    out[i].ndims);
   }
   if (in != in_small) free(in);
   if (vals != vals_small) free(vals);
@@ -403,8 +404,9 @@ static size_t place(size_t *off, size_t n, size_t size, size_t align) {
 
 /* The operation and all its arrays and strings in one allocation (kn_op_free
 ** frees it whole): a graph of a million ops would otherwise make and free
-** ten million small blocks. Filled from b except for shapes and attrs. */
-static kiln_op *op_alloc(const build *b) {
+** ten million small blocks. Filled from b and the output shapes, except
+** for attrs. */
+static kiln_op *op_alloc(const build *b, const kn_shape *shapes) {
   const kiln_op_desc *d = b->d;
   const kn_op_def *def = b->def;
   size_t nin = (size_t)d->ninputs, nctl = (size_t)d->ncontrol;
@@ -415,7 +417,11 @@ static kiln_op *op_alloc(const build *b) {
   size_t off = sizeof(kiln_op);
   size_t o_in = place(&off, nin, sizeof(kiln_output), _Alignof(kiln_output));
   size_t o_ctl = place(&off, nctl, sizeof(kiln_op *), _Alignof(kiln_op *));
-  size_t o_shp = place(&off, nout, sizeof(kn_shape), _Alignof(kn_shape));
+  size_t ndims = 0;
+  for (size_t i = 0; i < nout; i++) ndims += shapes[i].ndims > 0 ? (size_t)shapes[i].ndims : 0;
+  size_t o_dims = place(&off, ndims, sizeof(int64_t), _Alignof(int64_t));
+  size_t o_rank = place(&off, nout, sizeof(int32_t), _Alignof(int32_t));
+  size_t o_at = place(&off, nout, sizeof(int32_t), _Alignof(int32_t));
   size_t o_it = place(&off, nin, sizeof(kiln_dtype), _Alignof(kiln_dtype));
   size_t o_ot = place(&off, nout, sizeof(kiln_dtype), _Alignof(kiln_dtype));
   size_t o_ia = place(&off, nin_args, sizeof(int), _Alignof(int));
@@ -433,7 +439,14 @@ static kiln_op *op_alloc(const build *b) {
   op->ncontrol = d->ncontrol;
   op->control = (kiln_op **)(void *)(mem + o_ctl);
   op->noutputs = b->noutputs;
-  op->output_shapes = (kn_shape *)(void *)(mem + o_shp);
+  op->out_dims = (int64_t *)(void *)(mem + o_dims);
+  op->out_rank = (int32_t *)(void *)(mem + o_rank);
+  op->out_at = (int32_t *)(void *)(mem + o_at);
+  for (size_t i = 0, at = 0; i < nout; i++) {
+    op->out_rank[i] = shapes[i].ndims;
+    op->out_at[i] = (int32_t)at;
+    for (int k = 0; k < shapes[i].ndims; k++) op->out_dims[at++] = shapes[i].dims[k];
+  }
   op->input_types = (kiln_dtype *)(void *)(mem + o_it);
   op->output_types = (kiln_dtype *)(void *)(mem + o_ot);
   op->in_arg_start = (int *)(void *)(mem + o_ia);
@@ -532,15 +545,16 @@ kiln_op *kn_op_create(kiln_op_desc *d, kiln_status *s) {
     for (int i = b.in_start[a]; i < b.in_start[a + 1]; i++)
       b.in_types[i] = arg->is_ref ? (kiln_dtype)(t + KILN_REF_OFFSET) : t;
   }
-  if (!(op = op_alloc(&b))) {
+  /* Most ops have an output or two: their shapes fit on the stack. */
+  kn_shape out_small[2];
+  kn_shape *out = b.noutputs <= 2 ? out_small : malloc((size_t)b.noutputs * sizeof *out);
+  if (!out) {
     KN_OOM(s);
     goto done;
   }
-  if (infer_shapes(&b, op) != KILN_OK) {
-    kn_op_free(op);
-    op = NULL;
-    goto done;
-  }
+  if (infer_shapes(&b, out) == KILN_OK && !(op = op_alloc(&b, out))) KN_OOM(s);
+  if (out != out_small) free(out);
+  if (!op) goto done;
   op->attrs = b.attrs;
   memset(&b.attrs, 0, sizeof b.attrs);
   kiln_status_reset(s);

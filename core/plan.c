@@ -231,8 +231,9 @@ static kiln_code unfed_placeholder(const kiln_op *op, kiln_status *st) {
   char shape[KN_SHAPE_STR_MAX];
   const kn_attr_value *dt = kn_attr_map_get(&op->attrs, "dtype");
   const char *dname = dt ? kiln_dtype_name(dt->v.t) : "?";
-  kn_shape_str(&op->output_shapes[0], shape, sizeof shape);
-  if (op->output_shapes[0].ndims < 0)
+  kn_shape out = kn_op_output_shape(op, 0);
+  kn_shape_str(&out, shape, sizeof shape);
+  if (out.ndims < 0)
     return kn_errorf(st, KILN_INVALID_ARGUMENT,
                      "You must feed a value for placeholder tensor '%s' with "
                      "dtype %s", op->name, dname);
@@ -513,7 +514,7 @@ static kn_plan *build(kiln_session *s, const kiln_output *feeds, int nfeeds,
     p->feed_slot[i] = i;
     p->feeds[i] = feeds[i];
     p->feed_dtypes[i] = (int)t > KILN_REF_OFFSET ? (kiln_dtype)(t - KILN_REF_OFFSET) : t;
-    p->feed_shapes[i] = op->output_shapes[feeds[i].index];
+    p->feed_shapes[i] = kn_op_output_shape(op, feeds[i].index);
     p->slot_readers[i] = 1; /* the caller's: never freed or reused by a step */
     p->slot_producer[i] = -1;
   }
