@@ -4,25 +4,52 @@
 
 #include "testutil.h"
 
+/* C array literals for shapes: f(DIMS(2, 3)) passes dims and ndims;
+** SCALAR passes none. */
+#define DIMS(...) (const int64_t[]){__VA_ARGS__}, \
+    (int)(sizeof((const int64_t[]){__VA_ARGS__}) / sizeof(int64_t))
+#define SCALAR NULL, 0
+
+#ifdef KT_GRAPH_FIXTURE
+/* The fixture of suites whose tests each build one graph: a fresh graph g
+** and status s per test (cmocka setup/teardown). */
+static kiln_graph *g;
+static kiln_status *s;
+
+static int setup(void **state) {
+  (void)state;
+  g = kiln_graph_new();
+  s = kiln_status_new();
+  return g && s ? 0 : -1;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  kiln_graph_free(g);
+  kiln_status_free(s);
+  return 0;
+}
+#endif
+
 static inline kiln_tensor *kt_floats(const float *v, const int64_t *dims, int ndims) {
-  kiln_status *s = kiln_status_new();
-  kiln_tensor *t = kiln_tensor_new(KILN_FLOAT, dims, ndims, s);
-  assert_ok(s);
+  kiln_status *st = kiln_status_new();
+  kiln_tensor *t = kiln_tensor_new(KILN_FLOAT, dims, ndims, st);
+  assert_ok(st);
   if (kiln_tensor_num_elements(t))
     memcpy(kiln_tensor_data(t), v, (size_t)kiln_tensor_num_elements(t) * sizeof(float));
-  kiln_status_free(s);
+  kiln_status_free(st);
   return t;
 }
 
 static inline kiln_tensor *kt_scalar(float v) { return kt_floats(&v, NULL, 0); }
 
 static inline kiln_tensor *kt_int32s(const int32_t *v, const int64_t *dims, int ndims) {
-  kiln_status *s = kiln_status_new();
-  kiln_tensor *t = kiln_tensor_new(KILN_INT32, dims, ndims, s);
-  assert_ok(s);
+  kiln_status *st = kiln_status_new();
+  kiln_tensor *t = kiln_tensor_new(KILN_INT32, dims, ndims, st);
+  assert_ok(st);
   if (kiln_tensor_num_elements(t))
     memcpy(kiln_tensor_data(t), v, (size_t)kiln_tensor_num_elements(t) * sizeof(int32_t));
-  kiln_status_free(s);
+  kiln_status_free(st);
   return t;
 }
 

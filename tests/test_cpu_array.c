@@ -15,30 +15,10 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#define KT_GRAPH_FIXTURE
 #include "sessionutil.h"
 
-static kiln_graph *g;
-static kiln_status *s;
-
-static int setup(void **state) {
-  (void)state;
-  g = kiln_graph_new();
-  s = kiln_status_new();
-  return g && s ? 0 : -1;
-}
-
-static int teardown(void **state) {
-  (void)state;
-  kiln_graph_free(g);
-  kiln_status_free(s);
-  return 0;
-}
-
 /* dims as a compound literal and its length: DIMS(2, 3). */
-#define DIMS(...) (const int64_t[]){__VA_ARGS__}, \
-    (int)(sizeof((const int64_t[]){__VA_ARGS__}) / sizeof(int64_t))
-#define SCALAR NULL, 0
-
 /* ------------------------------------------------------------ helpers */
 
 static kiln_tensor *tensor(kiln_dtype t, const void *v, const int64_t *dims,

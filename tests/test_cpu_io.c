@@ -108,10 +108,6 @@ static kiln_tensor *scalar_string(const char *data, size_t len) {
   return string_tensor(&data, &len, NULL, 0);
 }
 
-#define DIMS(...) (const int64_t[]){__VA_ARGS__}, \
-    (int)(sizeof((const int64_t[]){__VA_ARGS__}) / sizeof(int64_t))
-#define SCALAR NULL, 0
-
 static kiln_output ph(kiln_dtype t, const char *name) {
   kiln_output o = kiln_placeholder(g, t, NULL, -1, name, s);
   assert_ok(s);

@@ -11,26 +11,10 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#define KT_GRAPH_FIXTURE
 #include "sessionutil.h"
 
 #define CPU0 "/job:localhost/replica:0/task:0/device:CPU:0"
-
-static kiln_graph *g;
-static kiln_status *s;
-
-static int setup(void **state) {
-  (void)state;
-  g = kiln_graph_new();
-  s = kiln_status_new();
-  return g && s ? 0 : -1;
-}
-
-static int teardown(void **state) {
-  (void)state;
-  kiln_graph_free(g);
-  kiln_status_free(s);
-  return 0;
-}
 
 /* ------------------------------------------------------------ helpers */
 

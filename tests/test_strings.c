@@ -14,7 +14,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "sessionutil.h"
 #include "attr_value.pb-c.h"
 #include "graph.pb-c.h"
 #include "graph_def.h"
@@ -22,27 +21,8 @@
 #include "tensor.pb-c.h"
 #include "tensor_internal.h"
 #include "versions.pb-c.h"
-
-static kiln_graph *g;
-static kiln_status *s;
-
-static int setup(void **state) {
-  (void)state;
-  g = kiln_graph_new();
-  s = kiln_status_new();
-  return g && s ? 0 : -1;
-}
-
-static int teardown(void **state) {
-  (void)state;
-  kiln_graph_free(g);
-  kiln_status_free(s);
-  return 0;
-}
-
-#define DIMS(...) (const int64_t[]){__VA_ARGS__}, \
-    (int)(sizeof((const int64_t[]){__VA_ARGS__}) / sizeof(int64_t))
-#define SCALAR NULL, 0
+#define KT_GRAPH_FIXTURE
+#include "sessionutil.h"
 
 /* A string with NULs inside and at both ends. */
 static const char nul5[5] = {'\0', 'a', '\0', 'b', '\0'};

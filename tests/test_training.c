@@ -16,24 +16,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#define KT_GRAPH_FIXTURE
 #include "sessionutil.h"
-
-static kiln_graph *g;
-static kiln_status *s;
-
-static int setup(void **state) {
-  (void)state;
-  g = kiln_graph_new();
-  s = kiln_status_new();
-  return g && s ? 0 : -1;
-}
-
-static int teardown(void **state) {
-  (void)state;
-  kiln_graph_free(g);
-  kiln_status_free(s);
-  return 0;
-}
 
 #define N 100
 
