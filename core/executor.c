@@ -5,6 +5,7 @@
 ** hands the fetched values back. Frames are recycled per plan, so a steady
 ** stream of steps allocates no bookkeeping.
 */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -346,6 +347,17 @@ void kn_kc_set_output_tensor(kiln_kernel_context *c, int i, kiln_tensor *t) {
   set_output(c, i, t);
 }
 bool kn_kc_failed(kiln_kernel_context *c) { return failed(c); }
+
+void kn_kc_failf(kiln_kernel_context *c, kiln_code code, const char *fmt, ...) {
+  if (failed(c)) return;
+  char *msg = NULL;
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vasprintf(&msg, fmt, ap);
+  va_end(ap);
+  kn_kc_fail(c, code, n < 0 ? "out of memory formatting an error" : msg);
+  if (n >= 0) free(msg);
+}
 const char *kn_kc_device_name(kiln_kernel_context *c) { return c->node->device->name; }
 kn_frame *kn_kc_frame(kiln_kernel_context *c) { return c->frame; }
 

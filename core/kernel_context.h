@@ -50,6 +50,12 @@ kiln_tensor *kn_kc_input_tensor(kiln_kernel_context *ctx, int i);
 /* Stores t (the caller's reference) as output i. */
 void kn_kc_set_output_tensor(kiln_kernel_context *ctx, int i, kiln_tensor *t);
 bool kn_kc_failed(kiln_kernel_context *ctx);
+/* kn_kc_fail with a printf-style message. */
+void kn_kc_failf(kiln_kernel_context *ctx, kiln_code code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
 /* The full name of the device the node runs on. */
 const char *kn_kc_device_name(kiln_kernel_context *ctx);
 /* The step's frame. */

@@ -18,17 +18,6 @@
 #include "status_internal.h"
 #include "tensor_internal.h"
 
-static void failf(kiln_kernel_context *c, kiln_code code, const char *fmt, ...)
-    KN_PRINTF(3, 4);
-static void failf(kiln_kernel_context *c, kiln_code code, const char *fmt, ...) {
-  char msg[512];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  kn_kc_fail(c, code, msg);
-}
-
 static const kn_attr_value *attr(kiln_kernel_construct *c, const char *name) {
   return kn_attr_map_get((const kn_attr_map *)kn_kcc_attrs(c), name);
 }
@@ -126,7 +115,7 @@ static bool check_component(kiln_kernel_context *c, const kn_queue *q, int i,
                             kiln_dtype dtype, const int64_t *dims, int ndims) {
   const kn_queue_spec *s = kn_queue_get_spec(q);
   if (dtype != s->types[i]) {
-    failf(c, KILN_INVALID_ARGUMENT,
+    kn_kc_failf(c, KILN_INVALID_ARGUMENT,
           "Type mismatch in tuple component %d. Expected %s, got %s", i,
           kiln_dtype_name(s->types[i]), kiln_dtype_name(dtype));
     return false;
@@ -134,7 +123,7 @@ static bool check_component(kiln_kernel_context *c, const kn_queue *q, int i,
   kn_shape given = kn_shape_make(dims, ndims);
   if (s->nshapes && !kn_shape_compatible(&s->shapes[i], &given)) {
     char a[KN_SHAPE_STR_MAX], b[KN_SHAPE_STR_MAX];
-    failf(c, KILN_INVALID_ARGUMENT,
+    kn_kc_failf(c, KILN_INVALID_ARGUMENT,
           "Shape mismatch in tuple component %d. Expected %s, got %s", i,
           kn_shape_str(&s->shapes[i], a, sizeof a), kn_shape_str(&given, b, sizeof b));
     return false;
@@ -144,7 +133,7 @@ static bool check_component(kiln_kernel_context *c, const kn_queue *q, int i,
 
 static bool check_arity(kiln_kernel_context *c, const kn_queue *q, int n) {
   if (n == kn_queue_get_spec(q)->ncomp) return true;
-  failf(c, KILN_INVALID_ARGUMENT, "queue '%s' holds tuples of %d components, "
+  kn_kc_failf(c, KILN_INVALID_ARGUMENT, "queue '%s' holds tuples of %d components, "
         "but %d were given", kn_queue_name(q), kn_queue_get_spec(q)->ncomp, n);
   return false;
 }
@@ -180,13 +169,13 @@ static void enqueue_compute(void *p, kiln_kernel_context *c) {
     const kiln_tensor *t = kn_kc_input_tensor(c, i + 1);
     if (many) {
       if (t->ndims < 1) {
-        failf(c, KILN_INVALID_ARGUMENT, "EnqueueMany expects each component to "
+        kn_kc_failf(c, KILN_INVALID_ARGUMENT, "EnqueueMany expects each component to "
               "have rank at least 1; component %d is a scalar", i);
         return;
       }
       if (i == 0) n = t->dims[0];
       if (t->dims[0] != n) {
-        failf(c, KILN_INVALID_ARGUMENT,
+        kn_kc_failf(c, KILN_INVALID_ARGUMENT,
               "EnqueueMany: all components must have the same size in the 0th "
               "dimension: component 0 has %lld, component %d has %lld",
               (long long)n, i, (long long)t->dims[0]);
@@ -225,7 +214,7 @@ static bool check_outputs(kiln_kernel_context *c, const kn_queue *q) {
   if (!check_arity(c, q, n)) return false;
   for (int i = 0; i < n; i++)
     if (kn_kc_output_dtype(c, i) != s->types[i]) {
-      failf(c, KILN_INVALID_ARGUMENT,
+      kn_kc_failf(c, KILN_INVALID_ARGUMENT,
             "Type mismatch in tuple component %d: queue '%s' holds %s, the op "
             "asks for %s", i, kn_queue_name(q), kiln_dtype_name(s->types[i]),
             kiln_dtype_name(kn_kc_output_dtype(c, i)));
@@ -308,16 +297,16 @@ static void dequeue_compute(void *p, kiln_kernel_context *c) {
     const kiln_tensor *nt = kn_kc_input_tensor(c, 1);
     n = *(const int32_t *)nt->data;
     if (nt->ndims != 0) {
-      failf(c, KILN_INVALID_ARGUMENT, "n must be a scalar, not rank %d", nt->ndims);
+      kn_kc_failf(c, KILN_INVALID_ARGUMENT, "n must be a scalar, not rank %d", nt->ndims);
       return;
     }
     if (n < 0) {
-      failf(c, KILN_INVALID_ARGUMENT, "DequeueManyOp requested %lld < 0 elements",
+      kn_kc_failf(c, KILN_INVALID_ARGUMENT, "DequeueManyOp requested %lld < 0 elements",
             (long long)n);
       return;
     }
     if (kn_queue_get_spec(q)->nshapes == 0) {
-      failf(c, KILN_INVALID_ARGUMENT,
+      kn_kc_failf(c, KILN_INVALID_ARGUMENT,
             "FIFOQueue's DequeueMany and DequeueUpTo require the components to "
             "have specified shapes.");
       return;

@@ -36,18 +36,6 @@ typedef struct kept {
   char key[];
 } kept;
 
-static void failf(kiln_kernel_context *c, kiln_code code, const char *fmt, ...)
-    KN_PRINTF(3, 4);
-static void failf(kiln_kernel_context *c, kiln_code code, const char *fmt, ...) {
-  char *msg = NULL;
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vasprintf(&msg, fmt, ap);
-  va_end(ap);
-  kn_kc_fail(c, code, n < 0 ? "out of memory formatting an error" : msg);
-  if (n >= 0) free(msg);
-}
-
 void kn_session_handles_free(kiln_session *s) {
   pthread_mutex_lock(&s->mu);
   for (size_t i = 0; i < s->handles.cap; i++) {
@@ -186,7 +174,7 @@ static void get_handle_compute(void *p, kiln_kernel_context *c) {
 static const char *handle_of(kiln_kernel_context *c, size_t *len) {
   const kiln_tensor *h = kn_kc_input_tensor(c, 0);
   if (kiln_tensor_ndims(h) != 0) {
-    failf(c, KILN_INVALID_ARGUMENT, "handle must be scalar, but had rank %d",
+    kn_kc_failf(c, KILN_INVALID_ARGUMENT, "handle must be scalar, but had rank %d",
           kiln_tensor_ndims(h));
     return NULL;
   }
@@ -207,11 +195,11 @@ static void get_tensor_compute(void *p, kiln_kernel_context *c) {
   pthread_mutex_unlock(&s->mu);
   kiln_dtype want = kn_kc_output_dtype(c, 0);
   if (!t) {
-    failf(c, KILN_INVALID_ARGUMENT,
+    kn_kc_failf(c, KILN_INVALID_ARGUMENT,
           "The tensor with handle '%.*s' is not in the session store.",
           (int)len, name);
   } else if (kiln_tensor_dtype(t) != want) {
-    failf(c, KILN_INVALID_ARGUMENT,
+    kn_kc_failf(c, KILN_INVALID_ARGUMENT,
           "The tensor with handle '%.*s' is a %s tensor, but %s asks for dtype "
           "%s", (int)len, name, kiln_dtype_name(kiln_tensor_dtype(t)),
           kn_kc_node_name(c), kiln_dtype_name(want));
@@ -232,7 +220,7 @@ static void delete_tensor_compute(void *p, kiln_kernel_context *c) {
   if (k) kn_strmap_remove(&s->handles, k->key);
   pthread_mutex_unlock(&s->mu);
   if (!k) {
-    failf(c, KILN_INVALID_ARGUMENT,
+    kn_kc_failf(c, KILN_INVALID_ARGUMENT,
           "Failed to delete a tensor with handle '%.*s' in the session store.",
           (int)len, name);
     return;

@@ -174,17 +174,6 @@ static void *assign_create(kiln_kernel_construct *c) { return assign_create_op(c
 static void *assign_add_create(kiln_kernel_construct *c) { return assign_create_op(c, 1); }
 static void *assign_sub_create(kiln_kernel_construct *c) { return assign_create_op(c, -1); }
 
-static void fail_st(kiln_kernel_context *c, kiln_code code, const char *fmt, ...)
-    KN_PRINTF(3, 4);
-static void fail_st(kiln_kernel_context *c, kiln_code code, const char *fmt, ...) {
-  char msg[512];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  kn_kc_fail(c, code, msg);
-}
-
 #define ADD_LOOP(T)                                                          \
   do {                                                                       \
     T *d = dst->data;                                                        \
@@ -234,12 +223,12 @@ static void assign_compute(void *p, kiln_kernel_context *c) {
   if (k->op == 0) {
     kn_shape given = kn_shape_make(value->dims, value->ndims);
     if (k->validate_shape && old && !same)
-      fail_st(c, KILN_INVALID_ARGUMENT,
+      kn_kc_failf(c, KILN_INVALID_ARGUMENT,
               "Assign requires shapes of both tensors to match. lhs shape= %s "
               "rhs shape= %s", kn_dims_str(old->dims, old->ndims, a, sizeof a),
               kn_dims_str(value->dims, value->ndims, b, sizeof b));
     else if (k->validate_shape && !kn_shape_compatible(&v->shape, &given))
-      fail_st(c, KILN_INVALID_ARGUMENT,
+      kn_kc_failf(c, KILN_INVALID_ARGUMENT,
               "Assign requires shapes of both tensors to match. lhs shape= %s "
               "rhs shape= %s", kn_shape_str(&v->shape, a, sizeof a),
               kn_dims_str(value->dims, value->ndims, b, sizeof b));
@@ -255,15 +244,15 @@ static void assign_compute(void *p, kiln_kernel_context *c) {
       }
     }
   } else if (!old) {
-    fail_st(c, KILN_FAILED_PRECONDITION, "Attempting to use uninitialized value %s",
+    kn_kc_failf(c, KILN_FAILED_PRECONDITION, "Attempting to use uninitialized value %s",
             v->res.name);
   } else if (!same) {
-    fail_st(c, KILN_INVALID_ARGUMENT,
+    kn_kc_failf(c, KILN_INVALID_ARGUMENT,
             "Must have the same shape: var shape %s, value shape %s",
             kn_dims_str(old->dims, old->ndims, a, sizeof a),
             kn_dims_str(value->dims, value->ndims, b, sizeof b));
   } else if (!add_into(old, value, k->op)) {
-    fail_st(c, KILN_INVALID_ARGUMENT, "%s has no arithmetic for %s",
+    kn_kc_failf(c, KILN_INVALID_ARGUMENT, "%s has no arithmetic for %s",
             kn_kc_op(c)->type, kiln_dtype_name(old->dtype));
   }
   pthread_mutex_unlock(&v->mu);
