@@ -424,17 +424,6 @@ void kn_config_clear(kn_config *c) {
   c->intra_op_threads = c->inter_op_threads = -1;
 }
 
-/* TensorFlow's mapping of errno values to codes. */
-static kiln_code errno_code(int e) {
-  switch (e) {
-    case ENOENT: case ENOTDIR: return KILN_NOT_FOUND;
-    case EACCES: case EPERM: return KILN_PERMISSION_DENIED;
-    case EISDIR: return KILN_FAILED_PRECONDITION;
-    case ENOMEM: return KILN_RESOURCE_EXHAUSTED;
-    default: return KILN_UNKNOWN;
-  }
-}
-
 static char *folder_of(const char *path) {
   const char *slash = strrchr(path, '/');
   char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path))
@@ -461,7 +450,7 @@ kiln_code kn_config_parse(const char *path, kn_config *out, kiln_status *s) {
     return kn_errorf(s, KILN_FAILED_PRECONDITION,
                      "config file '%s' is a directory", path);
   if (!(p.f = fopen(path, "r")))
-    return kn_errorf(s, errno_code(errno), "cannot read config file '%s': %s",
+    return kn_errorf(s, kn_errno_code(errno), "cannot read config file '%s': %s",
                      path, strerror(errno));
   if (!(p.dir = folder_of(path)) || !(out->path = strdup(path))) {
     poom(&p);

@@ -7,8 +7,10 @@
 #include <string.h>
 #include "core_kernels.h"
 #include "device.h"
+#include "kernel_context.h"
 #include "kernel_registry.h"
 #include "plugin_loader.h"
+#include "session_internal.h"
 #include "status_internal.h"
 
 static kn_plugin core_record = {
@@ -48,5 +50,28 @@ void kn_core_kernels_register(void) {
     register_table(kn_reader_kernels, kn_reader_kernels_count, t->type, st);
     register_table(kn_handle_kernels, kn_handle_kernels_count, t->type, st);
   }
+  kiln_status_free(st);
+}
+
+void kn_kc_output_resource(kiln_kernel_context *c, const char *container,
+                           const char *name, const kn_resource_kind *kind,
+                           kn_resource *(*create)(void *arg, kiln_status *st),
+                           kiln_code (*check)(kn_resource *r, void *arg,
+                                              kiln_status *st),
+                           void *arg, kiln_dtype dtype, bool ref) {
+  kiln_status *st = kiln_status_new();
+  if (!st) {
+    kn_kc_fail(c, KILN_RESOURCE_EXHAUSTED, "out of memory");
+    return;
+  }
+  kn_resource *r = kn_resource_lookup_or_create(
+      kn_session_resources(kn_kc_session(c), container), container, name, kind,
+      create, arg, st);
+  if (r && (!check || check(r, arg, st) == KILN_OK)) {
+    kiln_tensor *t = kn_resource_tensor(r, dtype, ref, st);
+    if (t) kn_kc_set_output_tensor(c, 0, t);
+  }
+  kn_resource_unref(r);
+  if (!kn_ok(st)) kn_kc_fail(c, kiln_status_code(st), kiln_status_message(st));
   kiln_status_free(st);
 }

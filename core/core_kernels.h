@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <kiln/plugin.h>
+#include "resource_mgr.h"
 
 typedef struct kn_core_kernel {
   const char *op;
@@ -29,6 +30,19 @@ extern const size_t kn_handle_kernels_count;
 
 /* Registers them; plugin_loader.c calls it after loading plugins. */
 void kn_core_kernels_register(void);
+
+/* What a resource op (VariableV2, FIFOQueueV2, a reader) does: finds
+** resource (container, name) of `kind` in the session's container (or the
+** process's, for a named one), or makes it with create(arg); check(r, arg,
+** st), when given, confirms that a resource found matches the node's
+** attrs. Output 0 becomes its tensor (kn_resource_tensor: dtype, ref).
+** Fails c otherwise. */
+void kn_kc_output_resource(kiln_kernel_context *c, const char *container,
+                           const char *name, const kn_resource_kind *kind,
+                           kn_resource *(*create)(void *arg, kiln_status *st),
+                           kiln_code (*check)(kn_resource *r, void *arg,
+                                              kiln_status *st),
+                           void *arg, kiln_dtype dtype, bool ref);
 
 /* A resource op's container and name (shared_name, else the node's),
 ** new strings; false (creation failed) when memory runs out. */

@@ -53,6 +53,10 @@ void kn_queue_dequeue(kn_queue *q, int64_t n, bool many,
                       kn_queue_deliver deliver, kiln_kernel_context *c);
 
 void kn_queue_close(kn_queue *q, bool cancel_pending_enqueues);
+
+/* The queue behind input i of a node (a handle made by FIFOQueueV2), or
+** NULL with c failed INVALID_ARGUMENT naming `arg` ("input 0"). */
+kn_queue *kn_queue_input(kiln_kernel_context *c, int i, const char *arg);
 int64_t kn_queue_size(kn_queue *q);
 
 #endif

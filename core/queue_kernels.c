@@ -76,37 +76,29 @@ static void *fifo_create(kiln_kernel_construct *c) {
   return k;
 }
 
-static void fifo_compute(void *p, kiln_kernel_context *c) {
-  fifo_kernel *k = p;
-  kiln_status *st = kiln_status_new();
-  if (!st) {
-    kn_kc_fail(c, KILN_RESOURCE_EXHAUSTED, "out of memory");
-    return;
-  }
-  kn_resource *r = kn_resource_lookup_or_create(
-      kn_session_resources(kn_kc_session(c), k->container), k->container,
-      k->name, &kn_queue_kind, kn_queue_new, &k->spec, st);
-  if (r && kn_queue_check((kn_queue *)r, &k->spec, st) == KILN_OK) {
-    kiln_tensor *t = kn_resource_tensor(r, KILN_RESOURCE, false, st);
-    if (t) kn_kc_set_output_tensor(c, 0, t);
-  }
-  kn_resource_unref(r);
-  if (!kn_ok(st)) kn_kc_fail(c, kiln_status_code(st), kiln_status_message(st));
-  kiln_status_free(st);
+static kiln_code fifo_check(kn_resource *r, void *arg, kiln_status *st) {
+  return kn_queue_check((kn_queue *)r, arg, st);
 }
 
-/* The queue behind input 0, or NULL with c failed. */
-static kn_queue *queue_of(kiln_kernel_context *c) {
-  kn_resource *r = kn_tensor_resource(kn_kc_input_tensor(c, 0));
+static void fifo_compute(void *p, kiln_kernel_context *c) {
+  fifo_kernel *k = p;
+  kn_kc_output_resource(c, k->container, k->name, &kn_queue_kind, kn_queue_new,
+                        fifo_check, &k->spec, KILN_RESOURCE, false);
+}
+
+kn_queue *kn_queue_input(kiln_kernel_context *c, int i, const char *arg) {
+  kn_resource *r = kn_tensor_resource(kn_kc_input_tensor(c, i));
   if (!r || r->kind != &kn_queue_kind) {
-    kn_kc_fail(c, KILN_INVALID_ARGUMENT,
-               r ? "input 0 is a handle to a resource that is not a queue"
-                 : "input 0 is not a queue handle (a DT_RESOURCE tensor made by "
-                   "FIFOQueueV2)");
+    kn_kc_failf(c, KILN_INVALID_ARGUMENT,
+                r ? "%s is a handle to a resource that is not a queue"
+                  : "%s is not a queue handle (a DT_RESOURCE tensor made by "
+                    "FIFOQueueV2)", arg);
     return NULL;
   }
   return (kn_queue *)r;
 }
+
+static kn_queue *queue_of(kiln_kernel_context *c) { return kn_queue_input(c, 0, "input 0"); }
 
 /* --------------------------------------------------------------- enqueue */
 

@@ -493,19 +493,6 @@ static void chrome_trace_json(const kiln_run_metadata *m, sbuf *b) {
   free(dev);
 }
 
-/* TensorFlow's codes for a failed file operation. */
-static kiln_code errno_code(int e) {
-  switch (e) {
-  case ENOENT: case ENOTDIR: return KILN_NOT_FOUND;
-  case EACCES: case EPERM: case EROFS: return KILN_PERMISSION_DENIED;
-  case EISDIR: return KILN_FAILED_PRECONDITION;
-  case ENOSPC: case EDQUOT: case EMFILE: case ENFILE: case ENOMEM:
-    return KILN_RESOURCE_EXHAUSTED;
-  case ENAMETOOLONG: return KILN_INVALID_ARGUMENT;
-  default: return KILN_UNKNOWN;
-  }
-}
-
 KILN_API void kiln_run_metadata_write_chrome_trace(const kiln_run_metadata *m,
                                                    const char *path,
                                                    kiln_status *status) {
@@ -533,7 +520,7 @@ KILN_API void kiln_run_metadata_write_chrome_trace(const kiln_run_metadata *m,
   if (!f) {
     int e = errno;
     free(b.p);
-    kn_errorf(status, errno_code(e), "Cannot write a Chrome trace to '%s': %s",
+    kn_errorf(status, kn_errno_code(e), "Cannot write a Chrome trace to '%s': %s",
               path, strerror(e));
     return;
   }
@@ -545,7 +532,7 @@ KILN_API void kiln_run_metadata_write_chrome_trace(const kiln_run_metadata *m,
   if (e != 0) {
     /* A half-written trace would only mislead a viewer. */
     unlink(path);
-    kn_errorf(status, errno_code(e), "Cannot write a Chrome trace to '%s': %s",
+    kn_errorf(status, kn_errno_code(e), "Cannot write a Chrome trace to '%s': %s",
               path, strerror(e));
     return;
   }

@@ -2,6 +2,7 @@
 ** Status objects. The message lives in a growable buffer so that setting
 ** a status in a loop does not allocate each time.
 */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,4 +211,67 @@ KILN_API const char *kiln_status_string(kiln_status *s) {
   else
     snprintf(p, n + 1, "%s: %s", cls, msg);
   return p;
+}
+
+/* The cases follow TensorFlow's table (platform/error.cc) group by group,
+** so that a file error has the code a TensorFlow program expects. Names a
+** platform may lack are guarded. */
+kiln_code kn_errno_code(int err) {
+  switch (err) {
+  case 0:
+    return KILN_OK;
+  case EINVAL: case ENAMETOOLONG: case E2BIG: case EDESTADDRREQ: case EDOM:
+  case EFAULT: case EILSEQ: case ENOPROTOOPT: case ENOTSOCK: case ENOTTY:
+  case EPROTOTYPE: case ESPIPE:
+#ifdef ENOSTR
+  case ENOSTR:
+#endif
+    return KILN_INVALID_ARGUMENT;
+  case ETIMEDOUT:
+#ifdef ETIME
+  case ETIME:
+#endif
+    return KILN_DEADLINE_EXCEEDED;
+  case ENODEV: case ENOENT: case ENXIO: case ESRCH:
+    return KILN_NOT_FOUND;
+  case EEXIST: case EADDRNOTAVAIL: case EALREADY:
+    return KILN_ALREADY_EXISTS;
+  case EPERM: case EACCES: case EROFS:
+    return KILN_PERMISSION_DENIED;
+  case ENOTEMPTY: case EISDIR: case ENOTDIR: case EADDRINUSE: case EBADF:
+  case EBUSY: case ECHILD: case EISCONN: case ENOTCONN: case EPIPE:
+  case ESHUTDOWN: case ETXTBSY:
+#ifdef ENOTBLK
+  case ENOTBLK:
+#endif
+    return KILN_FAILED_PRECONDITION;
+  case ENOSPC: case EDQUOT: case EMFILE: case EMLINK: case ENFILE:
+  case ENOBUFS: case ENOMEM: case EUSERS:
+#ifdef ENODATA
+  case ENODATA:
+#endif
+#ifdef ENOSR
+  case ENOSR:
+#endif
+    return KILN_RESOURCE_EXHAUSTED;
+  case EFBIG: case EOVERFLOW: case ERANGE:
+    return KILN_OUT_OF_RANGE;
+  case ENOSYS: case EAFNOSUPPORT: case EPFNOSUPPORT: case EPROTONOSUPPORT:
+  case ESOCKTNOSUPPORT: case EXDEV:
+  case ENOTSUP:
+    return KILN_UNIMPLEMENTED;
+  case EAGAIN: case ECONNREFUSED: case ECONNABORTED: case ECONNRESET:
+  case EINTR: case EHOSTDOWN: case EHOSTUNREACH: case ENETDOWN:
+  case ENETRESET: case ENETUNREACH: case ENOLCK: case ENOLINK:
+#ifdef ENONET
+  case ENONET:
+#endif
+    return KILN_UNAVAILABLE;
+  case EDEADLK: case ESTALE:
+    return KILN_ABORTED;
+  case ECANCELED:
+    return KILN_CANCELLED;
+  default:
+    return KILN_UNKNOWN;
+  }
 }

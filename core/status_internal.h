@@ -33,6 +33,13 @@ static inline int kn_ok(const kiln_status *s) {
   return kiln_status_code(s) == KILN_OK;
 }
 
+/* TensorFlow's status code for a failed system call's errno (its POSIX
+** ErrnoToCode): ENOENT NOT_FOUND, EACCES PERMISSION_DENIED, EISDIR and
+** ENOTDIR FAILED_PRECONDITION, ENOSPC RESOURCE_EXHAUSTED, EEXIST
+** ALREADY_EXISTS, EINVAL INVALID_ARGUMENT, ...; 0 is OK, anything it does
+** not list UNKNOWN. */
+kiln_code kn_errno_code(int err);
+
 /* The message all out-of-memory errors share. */
 #define KN_OOM(s) kn_errorf((s), KILN_RESOURCE_EXHAUSTED, "out of memory in %s", __func__)
 

@@ -117,39 +117,29 @@ static kn_resource *var_new(void *arg, kiln_status *st) {
   return &v->res;
 }
 
+/* Another node (or session, for a shared container) made it: the two
+** must agree, as TensorFlow's VariableOp checks. */
+static kiln_code var_check(kn_resource *r, void *arg, kiln_status *st) {
+  const kn_variable *v = (const kn_variable *)r;
+  const var_kernel *k = arg;
+  char a[KN_SHAPE_STR_MAX], b[KN_SHAPE_STR_MAX];
+  if (v->dtype != k->dtype)
+    return kn_errorf(st, KILN_INVALID_ARGUMENT,
+                     "Trying to share variable %s, but specified dtype %s and "
+                     "found dtype %s", k->name, kiln_dtype_name(k->dtype),
+                     kiln_dtype_name(v->dtype));
+  if (!kn_shape_equal(&v->shape, &k->shape))
+    return kn_errorf(st, KILN_INVALID_ARGUMENT,
+                     "Trying to share variable %s, but specified shape %s and "
+                     "found shape %s", k->name, kn_shape_str(&k->shape, a, sizeof a),
+                     kn_shape_str(&v->shape, b, sizeof b));
+  return KILN_OK;
+}
+
 static void var_compute(void *p, kiln_kernel_context *c) {
   var_kernel *k = p;
-  kiln_status *st = kiln_status_new();
-  if (!st) {
-    kn_kc_fail(c, KILN_RESOURCE_EXHAUSTED, "out of memory");
-    return;
-  }
-  kn_resource *r = kn_resource_lookup_or_create(
-      kn_session_resources(kn_kc_session(c), k->container), k->container,
-      k->name, &kn_variable_kind, var_new, k, st);
-  if (r) {
-    kn_variable *v = (kn_variable *)r;
-    char a[KN_SHAPE_STR_MAX], b[KN_SHAPE_STR_MAX];
-    /* Another node (or session, for a shared container) made it: the two
-    ** must agree, as TensorFlow's VariableOp checks. */
-    if (v->dtype != k->dtype)
-      kn_errorf(st, KILN_INVALID_ARGUMENT,
-                "Trying to share variable %s, but specified dtype %s and "
-                "found dtype %s", k->name, kiln_dtype_name(k->dtype),
-                kiln_dtype_name(v->dtype));
-    else if (!kn_shape_equal(&v->shape, &k->shape))
-      kn_errorf(st, KILN_INVALID_ARGUMENT,
-                "Trying to share variable %s, but specified shape %s and "
-                "found shape %s", k->name, kn_shape_str(&k->shape, a, sizeof a),
-                kn_shape_str(&v->shape, b, sizeof b));
-    else {
-      kiln_tensor *t = kn_resource_tensor(r, k->dtype, true, st);
-      if (t) kn_kc_set_output_tensor(c, 0, t);
-    }
-    kn_resource_unref(r);
-  }
-  if (!kn_ok(st)) kn_kc_fail(c, kiln_status_code(st), kiln_status_message(st));
-  kiln_status_free(st);
+  kn_kc_output_resource(c, k->container, k->name, &kn_variable_kind, var_new,
+                        var_check, k, k->dtype, true);
 }
 
 /* ---------------------------------------------------------------- Assign */

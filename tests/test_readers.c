@@ -1,6 +1,7 @@
 /*
 ** Readers end to end through the public API: WholeFileReaderV2 and
-** ReaderReadV2 over a FIFOQueueV2 of file names.
+** TFRecordReaderV2 with ReaderReadV2, ReaderReadUpToV2, the counters and
+** ReaderResetV2, over a FIFOQueueV2 of file names.
 **
 ** Every error is raised by its real situation in a private temporary
 ** directory: a missing file, a directory, a file the user may not read
@@ -10,6 +11,10 @@
 ** drained and closed queue, and queues of the wrong kind. A read on an
 ** empty queue waits, without a thread, until another step enqueues a name
 ** or the session closes.
+**
+** TFRecord files are written here, their checksums by a bitwise CRC-32C
+** independent of the reader's table (and checked against the standard
+** check value), then cut short or altered byte by byte.
 */
 #include <errno.h>
 #include <fcntl.h>
@@ -640,6 +645,540 @@ static void t_reader_per_session(void **state) {
   kiln_session_free(s2);
 }
 
+/* ------------------------------------------------------------- TFRecord */
+
+/* CRC-32C bit by bit: independent of the reader's table-driven one. */
+static uint32_t crc32c_bits(const unsigned char *p, size_t n) {
+  uint32_t c = 0xffffffffu;
+  for (size_t i = 0; i < n; i++) {
+    c ^= p[i];
+    for (int k = 0; k < 8; k++) c = (c >> 1) ^ (0x82f63b78u & (0u - (c & 1)));
+  }
+  return ~c;
+}
+
+static uint32_t mask_crc(const unsigned char *p, size_t n) {
+  uint32_t c = crc32c_bits(p, n);
+  return ((c >> 15) | (c << 17)) + 0xa282ead8u;
+}
+
+typedef struct rec {
+  const char *data;
+  size_t len;
+} rec;
+
+#define REC(str) {str, sizeof str - 1}
+
+/* Writes records r[0..n) as a TFRecord file; offsets[i] (when given) is
+** where record i starts. Returns the file's size. */
+static long put_records(const char *path, const rec *r, int n, long *offsets) {
+  FILE *f = fopen(path, "wb");
+  assert_non_null(f);
+  long at = 0;
+  for (int i = 0; i < n; i++) {
+    unsigned char h[12];
+    uint64_t len = r[i].len;
+    for (int b = 0; b < 8; b++) h[b] = (unsigned char)(len >> (8 * b));
+    uint32_t hc = mask_crc(h, 8), dc = mask_crc((const unsigned char *)r[i].data, r[i].len);
+    for (int b = 0; b < 4; b++) h[8 + b] = (unsigned char)(hc >> (8 * b));
+    unsigned char foot[4];
+    for (int b = 0; b < 4; b++) foot[b] = (unsigned char)(dc >> (8 * b));
+    if (offsets) offsets[i] = at;
+    assert_int_equal(fwrite(h, 1, 12, f), 12);
+    if (r[i].len) assert_int_equal(fwrite(r[i].data, 1, r[i].len, f), r[i].len);
+    assert_int_equal(fwrite(foot, 1, 4, f), 4);
+    at += 16 + (long)r[i].len;
+  }
+  assert_int_equal(fclose(f), 0);
+  return at;
+}
+
+/* Flips the bits of the byte at `at` of path. */
+static void flip_byte(const char *path, long at) {
+  FILE *f = fopen(path, "r+b");
+  assert_non_null(f);
+  assert_int_equal(fseek(f, at, SEEK_SET), 0);
+  int ch = fgetc(f);
+  assert_true(ch != EOF);
+  assert_int_equal(fseek(f, at, SEEK_SET), 0);
+  assert_int_equal(fputc(ch ^ 0xff, f), ch ^ 0xff);
+  assert_int_equal(fclose(f), 0);
+}
+
+static kiln_output tfrecord_reader(const char *name, const char *shared_name,
+                                   const char *compression) {
+  kiln_op_desc *d = kiln_op_desc_new(g, "TFRecordReaderV2", name);
+  if (shared_name) kiln_op_desc_set_attr_string(d, "shared_name", shared_name,
+                                                strlen(shared_name));
+  if (compression) kiln_op_desc_set_attr_string(d, "compression_type", compression,
+                                                strlen(compression));
+  kiln_output o = {kiln_op_desc_finish(d, s), 0};
+  assert_ok(s);
+  return o;
+}
+
+/* A reader verb of one input: the counters and ReaderResetV2. */
+static kiln_op *reader_verb(const char *type, const char *name, kiln_output reader) {
+  kiln_op_desc *d = kiln_op_desc_new(g, type, name);
+  kiln_op_desc_add_input(d, reader);
+  kiln_op *op = kiln_op_desc_finish(d, s);
+  assert_ok(s);
+  return op;
+}
+
+/* ReaderReadUpToV2 with num_records the placeholder *n (made here). */
+static kiln_op *read_up_to(const char *name, kiln_output reader, kiln_output q,
+                           kiln_output *n) {
+  char pname[64];
+  snprintf(pname, sizeof pname, "%s_n", name);
+  *n = kiln_placeholder(g, KILN_INT64, NULL, 0, pname, s);
+  assert_ok(s);
+  kiln_op_desc *d = kiln_op_desc_new(g, "ReaderReadUpToV2", name);
+  kiln_op_desc_add_input(d, reader);
+  kiln_op_desc_add_input(d, q);
+  kiln_op_desc_add_input(d, *n);
+  kiln_op *op = kiln_op_desc_finish(d, s);
+  assert_ok(s);
+  return op;
+}
+
+/* The key TensorFlow gives the record at `offset` of path. */
+static const char *key_of(const char *path, long offset) {
+  static char buf[4][1600];
+  static int next;
+  char *p = buf[next++ % 4];
+  snprintf(p, sizeof buf[0], "%s:%ld", path, offset);
+  return p;
+}
+
+static int64_t fetch_int64(kiln_session *sess, kiln_op *op) {
+  kiln_output f = {op, 0};
+  kiln_tensor *t = NULL;
+  kiln_session_run(sess, NULL, NULL, NULL, 0, &f, &t, 1, NULL, 0, NULL, s);
+  assert_ok(s);
+  assert_non_null(t);
+  assert_int_equal(kiln_tensor_dtype(t), KILN_INT64);
+  assert_int_equal(kiln_tensor_ndims(t), 0);
+  int64_t v = *(const int64_t *)kiln_tensor_data(t);
+  kiln_tensor_free(t);
+  return v;
+}
+
+/* Asserts the reader's counters. */
+static void expect_counters(kiln_session *sess, kiln_op *produced,
+                            kiln_op *completed, int64_t records, int64_t units) {
+  assert_int_equal(fetch_int64(sess, produced), records);
+  assert_int_equal(fetch_int64(sess, completed), units);
+}
+
+/* One ReadUpTo of n: asserts it yields keys[i], values r[i] for i < count. */
+static void expect_up_to(kiln_session *sess, kiln_op *op, kiln_output nph,
+                         int64_t n, const char *const *keys, const rec *r,
+                         int count) {
+  kiln_output fetch[2] = {{op, 0}, {op, 1}};
+  kiln_tensor *out[2] = {NULL, NULL};
+  kiln_tensor *nt = kiln_tensor_new(KILN_INT64, NULL, 0, s);
+  assert_ok(s);
+  *(int64_t *)kiln_tensor_data(nt) = n;
+  kiln_session_run(sess, NULL, &nph, &nt, 1, fetch, out, 2, NULL, 0, NULL, s);
+  kiln_tensor_free(nt);
+  assert_ok(s);
+  for (int j = 0; j < 2; j++) {
+    assert_int_equal(kiln_tensor_dtype(out[j]), KILN_STRING);
+    assert_int_equal(kiln_tensor_ndims(out[j]), 1);
+    assert_int_equal(kiln_tensor_dim(out[j], 0), count);
+  }
+  for (int i = 0; i < count; i++) {
+    size_t kl = 0, vl = 0;
+    const char *k = kiln_tensor_string(out[0], i, &kl);
+    const char *v = kiln_tensor_string(out[1], i, &vl);
+    if (kl != strlen(keys[i]) || memcmp(k, keys[i], kl) != 0)
+      fail_msg("key %d: got \"%.*s\", want \"%s\"", i, (int)kl, k, keys[i]);
+    if (vl != r[i].len || (vl && memcmp(v, r[i].data, vl) != 0))
+      fail_msg("value %d: got %zu bytes \"%.*s\", want %zu", i, vl, (int)vl, v,
+               r[i].len);
+  }
+  kiln_tensor_free(out[0]);
+  kiln_tensor_free(out[1]);
+}
+
+/* One ReadUpTo of n that fails with code and a message holding needle. */
+static void expect_up_to_error(kiln_session *sess, kiln_op *op, kiln_output nph,
+                               int64_t n, kiln_code code, const char *needle) {
+  kiln_output fetch[2] = {{op, 0}, {op, 1}};
+  kiln_tensor *out[2] = {NULL, NULL};
+  kiln_tensor *nt = kiln_tensor_new(KILN_INT64, NULL, 0, s);
+  assert_ok(s);
+  *(int64_t *)kiln_tensor_data(nt) = n;
+  kiln_session_run(sess, NULL, &nph, &nt, 1, fetch, out, 2, NULL, 0, NULL, s);
+  kiln_tensor_free(nt);
+  assert_null(out[0]);
+  assert_status(s, code, needle);
+  kiln_status_reset(s);
+}
+
+/* The test's CRC agrees with the standard check value of CRC-32C. */
+static void t_crc32c_check_value(void **state) {
+  (void)state;
+  assert_int_equal(crc32c_bits((const unsigned char *)"123456789", 9), 0xe3069283u);
+  assert_int_equal(crc32c_bits(NULL, 0), 0);
+}
+
+/* Records of two files, in order, keyed "<file>:<offset>", binary and
+** empty ones included; the counters as TensorFlow keeps them (a file is
+** complete when the read after its last record finds its end). */
+static void t_tfrecord_two_files(void **state) {
+  (void)state;
+  enum { BIG = 100000 };
+  char *big = malloc(BIG);
+  assert_non_null(big);
+  for (int i = 0; i < BIG; i++) big[i] = (char)(i * 7 + 1);
+  const rec ra[3] = {REC("alpha"), REC(""), {big, BIG}};
+  const rec rb[1] = {{"b\0\xff", 3}};
+  long oa[3], ob[1];
+  const char *a = path_in("a.tfrecord"), *b = path_in("b.tfrecord");
+  put_records(a, ra, 3, oa);
+  put_records(b, rb, 1, ob);
+  assert_int_equal(oa[1], 21);
+  assert_int_equal(oa[2], 37);
+  kiln_output q = string_queue("files");
+  kiln_output r = tfrecord_reader("reader", NULL, NULL);
+  kiln_op *read = reader_read("read", r, q);
+  kiln_op *produced = reader_verb("ReaderNumRecordsProducedV2", "produced", r);
+  kiln_op *completed = reader_verb("ReaderNumWorkUnitsCompletedV2", "completed", r);
+  const char *names[2] = {a, b};
+  kiln_session *sess = session_with(q, names, 2, true);
+  expect_counters(sess, produced, completed, 0, 0);
+  expect_read(sess, read, key_of(a, 0), "alpha", 5);
+  expect_read(sess, read, key_of(a, 21), "", 0);
+  expect_read(sess, read, key_of(a, 37), big, BIG);
+  expect_counters(sess, produced, completed, 3, 0);
+  expect_read(sess, read, key_of(b, 0), rb[0].data, 3);
+  expect_counters(sess, produced, completed, 4, 1);
+  expect_read_error(sess, read, KILN_OUT_OF_RANGE,
+                    "FIFOQueue 'files' is closed and has insufficient elements");
+  expect_counters(sess, produced, completed, 4, 2);
+  kiln_session_free(sess);
+  free(big);
+}
+
+/* Files cut short: in a header, right after a header, inside the data.
+** Each is DATA_LOSS at TensorFlow's offset (the record's, or its data's
+** when some data is there), naming the file; the file stays the reader's
+** work, so the next read fails alike until a reset drops it. */
+static void t_tfrecord_truncated(void **state) {
+  (void)state;
+  const rec r[2] = {REC("first"), REC("second record")};
+  long off[2];
+  const char *in_header = path_in("in_header"), *no_data = path_in("no_data"),
+             *in_data = path_in("in_data");
+  long size = put_records(in_header, r, 2, off);
+  assert_int_equal(truncate(in_header, off[1] + 5), 0);
+  put_records(no_data, r, 2, NULL);
+  assert_int_equal(truncate(no_data, off[1] + 12), 0);
+  put_records(in_data, r, 2, NULL);
+  assert_int_equal(truncate(in_data, size - 6), 0);
+
+  kiln_output q = string_queue("q");
+  kiln_output rd = tfrecord_reader("reader", NULL, NULL);
+  kiln_op *read = reader_read("read", rd, q);
+  kiln_op *reset = reader_verb("ReaderResetV2", "reset", rd);
+  kiln_op *produced = reader_verb("ReaderNumRecordsProducedV2", "produced", rd);
+  kiln_op *completed = reader_verb("ReaderNumWorkUnitsCompletedV2", "completed", rd);
+  const char *names[3] = {in_header, no_data, in_data};
+  kiln_session *sess = session_with(q, names, 3, true);
+  char want[1700];
+
+  expect_read(sess, read, key_of(in_header, 0), "first", 5);
+  snprintf(want, sizeof want, "truncated record at %ld in '%s'", off[1], in_header);
+  expect_read_error(sess, read, KILN_DATA_LOSS, want);
+  expect_read_error(sess, read, KILN_DATA_LOSS, "the file ends 5 bytes into the "
+                    "record's 12-byte header");
+  expect_counters(sess, produced, completed, 1, 0);
+  run_targets(sess, &reset, 1);
+  expect_counters(sess, produced, completed, 0, 0);
+
+  expect_read(sess, read, key_of(no_data, 0), "first", 5);
+  snprintf(want, sizeof want, "truncated record at %ld in '%s'", off[1], no_data);
+  expect_read_error(sess, read, KILN_DATA_LOSS, want);
+  expect_read_error(sess, read, KILN_DATA_LOSS, "the record holds 13 bytes of "
+                    "data and a 4-byte checksum, the file has 0 left");
+  run_targets(sess, &reset, 1);
+
+  expect_read(sess, read, key_of(in_data, 0), "first", 5);
+  snprintf(want, sizeof want, "truncated record at %ld in '%s'", off[1] + 12, in_data);
+  expect_read_error(sess, read, KILN_DATA_LOSS, want);
+  expect_read_error(sess, read, KILN_DATA_LOSS, "the file has 11 left");
+  run_targets(sess, &reset, 1);
+  expect_read_error(sess, read, KILN_OUT_OF_RANGE, "is closed");
+  kiln_session_free(sess);
+}
+
+/* A flipped byte in a record's data, or in its length, fails its
+** checksum: DATA_LOSS "corrupted record at" the part's offset, naming the
+** file. */
+static void t_tfrecord_corrupted(void **state) {
+  (void)state;
+  const rec r[2] = {REC("good"), REC("to be damaged")};
+  long off[2];
+  const char *data = path_in("bad_data"), *len = path_in("bad_length");
+  put_records(data, r, 2, off);
+  flip_byte(data, off[1] + 12 + 3);
+  put_records(len, r, 1, NULL);
+  flip_byte(len, 1);
+  kiln_output q = string_queue("q");
+  kiln_output rd = tfrecord_reader("reader", NULL, NULL);
+  kiln_op *read = reader_read("read", rd, q);
+  kiln_op *reset = reader_verb("ReaderResetV2", "reset", rd);
+  const char *names[2] = {data, len};
+  kiln_session *sess = session_with(q, names, 2, true);
+  char want[1700];
+  expect_read(sess, read, key_of(data, 0), "good", 4);
+  snprintf(want, sizeof want, "corrupted record at %ld in '%s': the checksum of "
+           "its 13 bytes of data does not match", off[1] + 12, data);
+  expect_read_error(sess, read, KILN_DATA_LOSS, want);
+  expect_read_error(sess, read, KILN_DATA_LOSS, want);
+  run_targets(sess, &reset, 1);
+  snprintf(want, sizeof want, "corrupted record at 0 in '%s': the checksum of "
+           "its length does not match", len);
+  expect_read_error(sess, read, KILN_DATA_LOSS, want);
+  kiln_session_free(sess);
+}
+
+/* ReadUpTo: at most num_records, fewer when a file ends (never two files
+** in one call), an empty file passed over, 0 asks for nothing; then the
+** closed queue's OUT_OF_RANGE. A negative count is INVALID_ARGUMENT. */
+static void t_tfrecord_read_up_to(void **state) {
+  (void)state;
+  const rec ra[5] = {REC("a0"), REC("a1"), REC("a2"), REC("a3"), REC("a4")};
+  const rec rb[2] = {REC("b0"), REC("b1")};
+  const rec rc[1] = {REC("c0")};
+  long oa[5], ob[2];
+  const char *a = path_in("a"), *e = path_in("empty"), *b = path_in("b"),
+             *cc = path_in("c");
+  put_records(a, ra, 5, oa);
+  put_records(b, rb, 2, ob);
+  put_records(cc, rc, 1, NULL);
+  put_file(e, "", 0);
+  kiln_output q = string_queue("q");
+  kiln_output rd = tfrecord_reader("reader", NULL, "");
+  kiln_output n;
+  kiln_op *up = read_up_to("up_to", rd, q, &n);
+  kiln_op *produced = reader_verb("ReaderNumRecordsProducedV2", "produced", rd);
+  kiln_op *completed = reader_verb("ReaderNumWorkUnitsCompletedV2", "completed", rd);
+  const char *names[4] = {a, e, b, cc};
+  kiln_session *sess = session_with(q, names, 4, true);
+
+  const char *k1[3] = {key_of(a, oa[0]), key_of(a, oa[1]), key_of(a, oa[2])};
+  expect_up_to(sess, up, n, 3, k1, ra, 3);
+  const char *k2[2] = {key_of(a, oa[3]), key_of(a, oa[4])};
+  expect_up_to(sess, up, n, 3, k2, ra + 3, 2);
+  expect_counters(sess, produced, completed, 5, 1);
+  expect_up_to(sess, up, n, 0, NULL, NULL, 0);
+  const char *k3[2] = {key_of(b, ob[0]), key_of(b, ob[1])};
+  expect_up_to(sess, up, n, 3, k3, rb, 2);
+  expect_counters(sess, produced, completed, 7, 3);
+  expect_up_to_error(sess, up, n, -1, KILN_INVALID_ARGUMENT,
+                     "num_records must be >= 0, got -1");
+  const char *k4[1] = {key_of(cc, 0)};
+  expect_up_to(sess, up, n, 10, k4, rc, 1);
+  expect_up_to_error(sess, up, n, 2, KILN_OUT_OF_RANGE,
+                     "FIFOQueue 'q' is closed and has insufficient elements");
+  expect_counters(sess, produced, completed, 8, 4);
+  kiln_session_free(sess);
+}
+
+/* Reset mid-file: the counters go to zero and the rest of the file with
+** them; the next read takes the next name. */
+static void t_tfrecord_reset(void **state) {
+  (void)state;
+  const rec ra[3] = {REC("x"), REC("y"), REC("z")};
+  const rec rb[1] = {REC("next")};
+  const char *a = path_in("a"), *b = path_in("b");
+  put_records(a, ra, 3, NULL);
+  put_records(b, rb, 1, NULL);
+  kiln_output q = string_queue("q");
+  kiln_output rd = tfrecord_reader("reader", NULL, NULL);
+  kiln_op *read = reader_read("read", rd, q);
+  kiln_op *reset = reader_verb("ReaderResetV2", "reset", rd);
+  kiln_op *produced = reader_verb("ReaderNumRecordsProducedV2", "produced", rd);
+  kiln_op *completed = reader_verb("ReaderNumWorkUnitsCompletedV2", "completed", rd);
+  const char *names[2] = {a, b};
+  kiln_session *sess = session_with(q, names, 2, true);
+  expect_read(sess, read, key_of(a, 0), "x", 1);
+  expect_counters(sess, produced, completed, 1, 0);
+  run_targets(sess, &reset, 1);
+  expect_counters(sess, produced, completed, 0, 0);
+  expect_read(sess, read, key_of(b, 0), "next", 4);
+  expect_read_error(sess, read, KILN_OUT_OF_RANGE, "is closed");
+  expect_counters(sess, produced, completed, 1, 1);
+  kiln_session_free(sess);
+}
+
+/* A TFRecord file that cannot be opened fails the read naming it and, as
+** TensorFlow's reader (the work never started), is not retried: the next
+** read takes the next name. */
+static void t_tfrecord_missing_file(void **state) {
+  (void)state;
+  const rec rb[1] = {REC("here")};
+  const char *m = path_in("missing.tfrecord"), *b = path_in("b"), *d = path_in("dir");
+  put_records(b, rb, 1, NULL);
+  assert_int_equal(mkdir(d, 0755), 0);
+  kiln_output q = string_queue("q");
+  kiln_output rd = tfrecord_reader("reader", NULL, NULL);
+  kiln_op *read = reader_read("read", rd, q);
+  kiln_op *completed = reader_verb("ReaderNumWorkUnitsCompletedV2", "completed", rd);
+  const char *names[3] = {m, d, b};
+  kiln_session *sess = session_with(q, names, 3, true);
+  char want[1600];
+  snprintf(want, sizeof want, "%s; No such file or directory", m);
+  expect_read_error(sess, read, KILN_NOT_FOUND, want);
+  snprintf(want, sizeof want, "%s; Is a directory", d);
+  expect_read_error(sess, read, KILN_FAILED_PRECONDITION, want);
+  expect_read(sess, read, key_of(b, 0), "here", 4);
+  assert_int_equal(fetch_int64(sess, completed), 0);
+  kiln_session_free(sess);
+}
+
+/* Only uncompressed files: GZIP (and any other compression_type) is
+** UNIMPLEMENTED naming the value and the node. */
+static void t_tfrecord_compression(void **state) {
+  (void)state;
+  kiln_output q = string_queue("q");
+  kiln_op *read = reader_read("read", tfrecord_reader("gz", NULL, "GZIP"), q);
+  kiln_session *sess = kiln_session_new(g, NULL, s);
+  assert_ok(s);
+  kiln_output fetch[2] = {{read, 0}, {read, 1}};
+  kiln_tensor *out[2] = {NULL, NULL};
+  kiln_session_run(sess, NULL, NULL, NULL, 0, fetch, out, 2, NULL, 0, NULL, s);
+  assert_null(out[0]);
+  assert_status(s, KILN_UNIMPLEMENTED, "compression_type 'GZIP' is not supported");
+  assert_status(s, KILN_UNIMPLEMENTED, "ZLIB and GZIP are not supported");
+  assert_status(s, KILN_UNIMPLEMENTED, "node 'gz' (TFRecordReaderV2)");
+  kiln_status_reset(s);
+  kiln_session_free(sess);
+}
+
+/* The whole-file reader through the same verbs: ReadUpTo gives one file
+** per call whatever num_records, counters count files, reset drops a
+** failed file kept for retry. */
+static void t_whole_file_verbs(void **state) {
+  (void)state;
+  const char *a = path_in("a"), *m = path_in("missing"), *b = path_in("b");
+  put_file(a, "AAA", 3);
+  put_file(b, "BB", 2);
+  kiln_output q = string_queue("q");
+  kiln_output rd = whole_file_reader("reader", NULL);
+  kiln_output n;
+  kiln_op *up = read_up_to("up_to", rd, q, &n);
+  kiln_op *reset = reader_verb("ReaderResetV2", "reset", rd);
+  kiln_op *produced = reader_verb("ReaderNumRecordsProducedV2", "produced", rd);
+  kiln_op *completed = reader_verb("ReaderNumWorkUnitsCompletedV2", "completed", rd);
+  const char *names[3] = {a, m, b};
+  kiln_session *sess = session_with(q, names, 3, true);
+  const rec va[1] = {REC("AAA")}, vb[1] = {REC("BB")};
+  expect_up_to(sess, up, n, 5, &a, va, 1);
+  expect_counters(sess, produced, completed, 1, 1);
+  expect_up_to_error(sess, up, n, 5, KILN_NOT_FOUND, m);
+  expect_up_to_error(sess, up, n, 5, KILN_NOT_FOUND, m);   /* kept, retried */
+  run_targets(sess, &reset, 1);
+  expect_counters(sess, produced, completed, 0, 0);
+  expect_up_to(sess, up, n, 5, &b, vb, 1);
+  expect_counters(sess, produced, completed, 1, 1);
+  expect_up_to_error(sess, up, n, 1, KILN_OUT_OF_RANGE, "is closed");
+  kiln_session_free(sess);
+}
+
+/* The verbs refuse a handle that is no reader; a reader's name taken by
+** the other kind of reader is an error. */
+static void t_verbs_wrong_handles(void **state) {
+  (void)state;
+  kiln_output q = string_queue("q");
+  kiln_op *cnt = reader_verb("ReaderNumRecordsProducedV2", "count", q);
+  kiln_op *reset = reader_verb("ReaderResetV2", "reset", q);
+  kiln_output w = whole_file_reader("whole", "files");
+  kiln_output t = tfrecord_reader("records", "files", NULL);
+  kiln_op *rw = reader_read("read_whole", w, q), *rt = reader_read("read_records", t, q);
+  kiln_session *sess = kiln_session_new(g, NULL, s);
+  assert_ok(s);
+  kiln_output f = {cnt, 0};
+  kiln_tensor *out = NULL;
+  kiln_session_run(sess, NULL, NULL, NULL, 0, &f, &out, 1, NULL, 0, NULL, s);
+  assert_null(out);
+  assert_status(s, KILN_INVALID_ARGUMENT,
+                "reader_handle is a handle to a resource that is not a reader");
+  kiln_status_reset(s);
+  kiln_session_run(sess, NULL, NULL, NULL, 0, NULL, NULL, 0, &reset, 1, NULL, s);
+  assert_status(s, KILN_INVALID_ARGUMENT, "not a reader");
+  kiln_status_reset(s);
+  /* The first made owns the name. */
+  const char *none = path_in("none");
+  kiln_op *enq = enqueue_many(NULL, q, names_const(&none, 1));
+  run_targets(sess, &enq, 1);
+  char want[1600];
+  snprintf(want, sizeof want, "%s; No such file or directory", none);
+  expect_read_error(sess, rw, KILN_NOT_FOUND, want);
+  kiln_output fetch = {rt, 0};
+  kiln_session_run(sess, NULL, NULL, NULL, 0, &fetch, &out, 1, NULL, 0, NULL, s);
+  assert_status(s, KILN_INVALID_ARGUMENT,
+                "Resource localhost/files is a reader, not a TFRecord reader");
+  kiln_status_reset(s);
+  kiln_session_free(sess);
+}
+
+/* A TFRecord read waiting on an empty queue completes when a name comes.
+** A waiting read that is given a file with no records cannot wait again
+** (see reader_kernels.c): it fails with UNAVAILABLE naming the file, and
+** the next read goes on with the next name. */
+static void t_tfrecord_waiting_read(void **state) {
+  (void)state;
+  const rec ra[1] = {REC("late record")};
+  const rec rb[1] = {REC("after the empty one")};
+  const char *a = path_in("a"), *e = path_in("empty"), *b = path_in("b");
+  put_records(a, ra, 1, NULL);
+  put_records(b, rb, 1, NULL);
+  put_file(e, "", 0);
+  kiln_output q = string_queue("q");
+  kiln_op *read = reader_read("read", tfrecord_reader("reader", NULL, NULL), q);
+  kiln_output x = kiln_placeholder(g, KILN_STRING, NULL, 0, "x", s);
+  assert_ok(s);
+  kiln_op *enq = queue_op("QueueEnqueueV2", "enq", q, &x, 1);
+  kiln_session *sess = kiln_session_new(g, NULL, s);
+  assert_ok(s);
+  const char *feeds[2] = {a, e};
+  for (int round = 0; round < 2; round++) {
+    read_job job = {.sess = sess, .read = read, .st = kiln_status_new()};
+    atomic_init(&job.done, false);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, read_thread, &job), 0);
+    /* Round 0 finds no work; round 1 first finds a's end. Both wait. */
+    nap_ms(150);
+    assert_false(atomic_load(&job.done));
+    kiln_tensor *name = scalar_string(feeds[round]);
+    kiln_session_run(sess, NULL, &x, &name, 1, NULL, NULL, 0, &enq, 1, NULL, s);
+    kiln_tensor_free(name);
+    assert_ok(s);
+    pthread_join(th, NULL);
+    if (round == 0) {
+      if (kiln_status_code(job.st) != KILN_OK)
+        fail_msg("read failed: %s", kiln_status_message(job.st));
+      expect_scalar_string(job.out[0], key_of(a, 0), strlen(key_of(a, 0)));
+      expect_scalar_string(job.out[1], "late record", 11);
+    } else {
+      assert_null(job.out[0]);
+      assert_status(job.st, KILN_UNAVAILABLE, e);
+      assert_status(job.st, KILN_UNAVAILABLE, "holds no more records");
+    }
+    kiln_status_free(job.st);
+  }
+  kiln_tensor *name = scalar_string(b);
+  kiln_session_run(sess, NULL, &x, &name, 1, NULL, NULL, 0, &enq, 1, NULL, s);
+  kiln_tensor_free(name);
+  assert_ok(s);
+  expect_read(sess, read, key_of(b, 0), rb[0].data, rb[0].len);
+  kiln_session_free(sess);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(t_cpu_loaded),
@@ -655,6 +1194,17 @@ int main(void) {
       cmocka_unit_test_setup_teardown(t_waiting_read_ends, setup, teardown),
       cmocka_unit_test_setup_teardown(t_read_truncated, setup, teardown),
       cmocka_unit_test_setup_teardown(t_reader_per_session, setup, teardown),
+      cmocka_unit_test(t_crc32c_check_value),
+      cmocka_unit_test_setup_teardown(t_tfrecord_two_files, setup, teardown),
+      cmocka_unit_test_setup_teardown(t_tfrecord_truncated, setup, teardown),
+      cmocka_unit_test_setup_teardown(t_tfrecord_corrupted, setup, teardown),
+      cmocka_unit_test_setup_teardown(t_tfrecord_read_up_to, setup, teardown),
+      cmocka_unit_test_setup_teardown(t_tfrecord_reset, setup, teardown),
+      cmocka_unit_test_setup_teardown(t_tfrecord_missing_file, setup, teardown),
+      cmocka_unit_test_setup_teardown(t_tfrecord_compression, setup, teardown),
+      cmocka_unit_test_setup_teardown(t_whole_file_verbs, setup, teardown),
+      cmocka_unit_test_setup_teardown(t_verbs_wrong_handles, setup, teardown),
+      cmocka_unit_test_setup_teardown(t_tfrecord_waiting_read, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,8 @@
 /* I/O op schemas: checkpoints (SaveV2, RestoreV2 and the TF1 savers'
-** helpers), whole files, and readers (tensorflow/core/ops/io_ops.cc). */
+** helpers), whole files, and readers with the verbs that act on them
+** (tensorflow/core/ops/io_ops.cc). The reader verbs are stateful here
+** (TensorFlow marks only some): each changes or observes the reader, so
+** no two of them may be merged or folded. */
 #include "ops.h"
 
 /* Requires inputs [0, n) to be scalars. */
@@ -69,6 +72,15 @@ static kiln_code shape_restore(kn_shape_ctx *ctx) {
   return scalars(ctx, ctx->ninputs);
 }
 
+/* ReaderReadUpToV2: scalar handles and count in, two vectors of as many
+** records as were read out. */
+static kiln_code shape_read_up_to(kn_shape_ctx *ctx) {
+  kiln_code rc = scalars(ctx, ctx->ninputs);
+  if (rc != KILN_OK) return rc;
+  ctx->out[0] = ctx->out[1] = kn_shape_unknown_dims(1);
+  return KILN_OK;
+}
+
 #define RESOURCE_ATTRS "container: string = ''; shared_name: string = ''"
 
 const kn_op_spec kn_io_ops[] = {
@@ -120,5 +132,21 @@ const kn_op_spec kn_io_ops[] = {
      .inputs = "reader_handle: resource; queue_handle: resource",
      .outputs = "key: string; value: string", .shape_fn = shape_scalar_io,
      .flags = KN_OP_STATEFUL},
+    {.name = "TFRecordReaderV2", .outputs = "reader_handle: resource",
+     .attrs = RESOURCE_ATTRS "; compression_type: string = ''",
+     .shape_fn = shape_scalar_io, .flags = KN_OP_STATEFUL},
+    {.name = "ReaderReadUpToV2",
+     .inputs = "reader_handle: resource; queue_handle: resource; "
+               "num_records: int64",
+     .outputs = "keys: string; values: string", .shape_fn = shape_read_up_to,
+     .flags = KN_OP_STATEFUL},
+    {.name = "ReaderNumRecordsProducedV2", .inputs = "reader_handle: resource",
+     .outputs = "records_produced: int64", .shape_fn = shape_scalar_io,
+     .flags = KN_OP_STATEFUL},
+    {.name = "ReaderNumWorkUnitsCompletedV2",
+     .inputs = "reader_handle: resource", .outputs = "units_completed: int64",
+     .shape_fn = shape_scalar_io, .flags = KN_OP_STATEFUL},
+    {.name = "ReaderResetV2", .inputs = "reader_handle: resource",
+     .shape_fn = shape_scalar_io, .flags = KN_OP_STATEFUL},
 };
 const size_t kn_io_ops_count = sizeof kn_io_ops / sizeof kn_io_ops[0];
