@@ -228,13 +228,27 @@ static void flush(kn_queue *q, waiter **done) {
   }
 }
 
+/* A deliver callback may dequeue again for its node (a reader whose file
+** held nothing): the token being delivered to, and whether such a dequeue
+** parked it again, in which case the node is not done yet. */
+static _Thread_local kn_async *delivering;
+static _Thread_local bool parked_again;
+
 /* Ends a waiter: its node's outputs or failure, then the node itself. */
 static void finish(waiter *w) {
   kiln_kernel_context *c = w->c;
+  bool again = false;
   if (w->code) {
     kn_kc_fail(c, w->code, w->msg);
   } else if (!w->enqueue) {
+    kn_async *outer = delivering;
+    bool outer_again = parked_again;
+    delivering = w->a;
+    parked_again = false;
     w->deliver(c, w->elems, w->n, w->many);
+    again = parked_again;
+    delivering = outer;
+    parked_again = outer_again;
     w->moved = 0;   /* delivered: the elements are the node's now */
   }
   /* What an enqueue did not move, or a failed dequeue took, is dropped. */
@@ -245,7 +259,7 @@ static void finish(waiter *w) {
   free(w->elems);
   kn_resource_unref(&w->q->res);
   free(w);
-  if (a) kn_async_done(a);
+  if (a && !again) kn_async_done(a);
 }
 
 static void complete_all(waiter *done) {
@@ -299,6 +313,7 @@ static void submit(kn_queue *q, waiter *w) {
       parked = false;
     } else {
       w->c = kn_async_context(w->a);
+      if (delivering && w->a == delivering) parked_again = true;
       if (!kn_async_on_cancel(w->a, on_cancel, w)) {
         const char *why;
         kiln_code code = kn_async_cancel_reason(w->a, &why);

@@ -44,9 +44,11 @@ void kn_queue_enqueue(kn_queue *q, kiln_tensor **elems, int64_t n,
                       kiln_kernel_context *c);
 
 /* Dequeues n tuples for c, now or parked until there are n. On success
-** calls deliver(c, tuples, n, arg) with tuples[i * ncomp + comp] (the
+** calls deliver(c, tuples, n, many) with tuples[i * ncomp + comp] (the
 ** callee takes the references), on the thread that completes it. With
-** `many` false, n is 1 and outputs are the components themselves. */
+** `many` false, n is 1 and outputs are the components themselves. A
+** deliver may call kn_queue_dequeue again for the same c: when that one
+** parks, the node stays parked until it is served. */
 typedef void (*kn_queue_deliver)(kiln_kernel_context *c, kiln_tensor **tuples,
                                  int64_t n, bool many);
 void kn_queue_dequeue(kn_queue *q, int64_t n, bool many,

@@ -32,12 +32,10 @@
 ** TensorFlow's (the record's start, or its data's when the data is at
 ** fault), followed by the path.
 **
-** One case waits on the queue API. When a read that was parked receives
-** the name of a TFRecord file with no records left and there is no other
-** work, TensorFlow would wait for the next name; here the queue ends the
-** parked node as soon as its deliver callback returns, so the read fails
-** with UNAVAILABLE and the next read (which may wait) carries on. A read
-** served without waiting takes the next name itself.
+** A read that receives the name of a TFRecord file with no records left,
+** and has no other work, takes the next name, as TensorFlow's does: at
+** once when it is starting, or by dequeuing again from the deliver
+** callback when it was parked (it stays parked).
 */
 #include <errno.h>
 #include <fcntl.h>
@@ -574,6 +572,27 @@ static int64_t wanted(kiln_kernel_context *c) {
   return n < 0 ? -1 : n;
 }
 
+/* The queue behind input 1 when it holds single file names; NULL with c
+** failed. */
+static kn_queue *name_queue(kiln_kernel_context *c) {
+  kn_queue *q = kn_queue_input(c, 1, "queue_handle");
+  if (!q) return NULL;
+  const kn_queue_spec *spec = kn_queue_get_spec(q);
+  if (spec->ncomp != 1) {
+    kn_kc_failf(c, KILN_INVALID_ARGUMENT,
+          "Expected single component queue: queue '%s' has %d components",
+          kn_queue_name(q), spec->ncomp);
+    return NULL;
+  }
+  if (spec->types[0] != KILN_STRING) {
+    kn_kc_failf(c, KILN_INVALID_ARGUMENT,
+          "Expected queue with single string component: queue '%s' holds %s",
+          kn_queue_name(q), kiln_dtype_name(spec->types[0]));
+    return NULL;
+  }
+  return q;
+}
+
 /* The read being started on this thread, inside kn_queue_dequeue: a name
 ** delivered at once comes to its context, and a deliver that finds
 ** nothing to read asks it (again) to take another name. */
@@ -606,35 +625,13 @@ static void deliver(kiln_kernel_context *c, kiln_tensor **tuples, int64_t n,
     } else if (rc == READ_NEED_WORK && starting.c == c) {
       starting.again = true;
     } else if (rc == READ_NEED_WORK) {
-      kn_kc_failf(c, KILN_UNAVAILABLE, "'%.*s' holds no more records and this read, "
-            "which waited for that name, cannot wait again in the same step "
-            "for the next one: run the read again", (int)(name ? len : 0),
-            name ? name : "");
+      /* A parked read whose file held nothing waits for the next name. */
+      kn_queue *q = name_queue(c);
+      if (q) kn_queue_dequeue(q, 1, false, deliver, c);
     }
     batch_free(&b);
   }
   kiln_tensor_free(t);
-}
-
-/* The queue behind input 1 when it holds single file names; NULL with c
-** failed. */
-static kn_queue *name_queue(kiln_kernel_context *c) {
-  kn_queue *q = kn_queue_input(c, 1, "queue_handle");
-  if (!q) return NULL;
-  const kn_queue_spec *spec = kn_queue_get_spec(q);
-  if (spec->ncomp != 1) {
-    kn_kc_failf(c, KILN_INVALID_ARGUMENT,
-          "Expected single component queue: queue '%s' has %d components",
-          kn_queue_name(q), spec->ncomp);
-    return NULL;
-  }
-  if (spec->types[0] != KILN_STRING) {
-    kn_kc_failf(c, KILN_INVALID_ARGUMENT,
-          "Expected queue with single string component: queue '%s' holds %s",
-          kn_queue_name(q), kiln_dtype_name(spec->types[0]));
-    return NULL;
-  }
-  return q;
 }
 
 /* ReaderReadV2 and ReaderReadUpToV2. */
