@@ -349,8 +349,27 @@ const kn_attr_value *kn_attr_map_get(const kn_attr_map *m, const char *name) {
   return found ? &m->items[i].value : NULL;
 }
 
+/* Gives a packed map items and names of its own again. */
+static bool unpack(kn_attr_map *m) {
+  if (m->cap >= m->n) return true;
+  kn_attr *items = malloc((size_t)m->n * sizeof *items);
+  if (!items) return false;
+  for (int i = 0; i < m->n; i++) {
+    items[i] = m->items[i];
+    if (!(items[i].name = strdup(m->items[i].name))) {
+      while (i-- > 0) free(items[i].name);
+      free(items);
+      return false;
+    }
+  }
+  m->items = items;
+  m->cap = m->n;
+  return true;
+}
+
 bool kn_attr_map_put(kn_attr_map *m, const char *name, kn_attr_value *v) {
   bool found;
+  if (!unpack(m)) goto oom;
   int i = find_index(m, name, &found);
   if (found) {
     kn_attr_value_clear(&m->items[i].value);
@@ -401,10 +420,37 @@ bool kn_attr_map_copy(kn_attr_map *dst, const kn_attr_map *src) {
 }
 
 void kn_attr_map_clear(kn_attr_map *m) {
+  bool owned = m->cap >= m->n;
   for (int i = 0; i < m->n; i++) {
-    free(m->items[i].name);
+    if (owned) free(m->items[i].name);
     kn_attr_value_clear(&m->items[i].value);
   }
-  free(m->items);
+  if (owned) free(m->items);
   memset(m, 0, sizeof *m);
+}
+
+size_t kn_attr_map_packed_size(const kn_attr_map *m) {
+  size_t n = (size_t)m->n * sizeof(kn_attr);
+  for (int i = 0; i < m->n; i++) n += strlen(m->items[i].name) + 1;
+  return n;
+}
+
+void kn_attr_map_pack(kn_attr_map *m, void *mem) {
+  if (m->n == 0) {
+    kn_attr_map_clear(m);
+    return;
+  }
+  kn_attr *items = mem;
+  char *names = (char *)(items + m->n);
+  bool owned = m->cap >= m->n;
+  for (int i = 0; i < m->n; i++) {
+    size_t len = strlen(m->items[i].name) + 1;
+    items[i].value = m->items[i].value;
+    items[i].name = memcpy(names, m->items[i].name, len);
+    names += len;
+    if (owned) free(m->items[i].name);
+  }
+  if (owned) free(m->items);
+  m->items = items;
+  m->cap = 0;
 }

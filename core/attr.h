@@ -79,7 +79,9 @@ typedef struct kn_attr {
   kn_attr_value value;
 } kn_attr;
 
-/* Attrs sorted by name. */
+/* Attrs sorted by name. Items and their names are the map's own (cap >=
+** n), or, once packed, live in a block of their owner's (cap 0): an
+** operation keeps its attrs in its own allocation. */
 typedef struct kn_attr_map {
   kn_attr *items;
   int n, cap;
@@ -90,6 +92,13 @@ const kn_attr_value *kn_attr_map_get(const kn_attr_map *m, const char *name);
 ** way); false when out of memory. */
 bool kn_attr_map_put(kn_attr_map *m, const char *name, kn_attr_value *v);
 bool kn_attr_map_copy(kn_attr_map *dst, const kn_attr_map *src);
+/* Clears the values and frees what the map owns (not packed items). */
 void kn_attr_map_clear(kn_attr_map *m);
+/* Bytes kn_attr_map_pack needs for m's items and names. */
+size_t kn_attr_map_packed_size(const kn_attr_map *m);
+/* Moves m's items and names into mem (kn_attr_map_packed_size bytes,
+** aligned for pointers), freeing the map's own copies; the values move
+** as they are. Cannot fail. A later put copies them out again. */
+void kn_attr_map_pack(kn_attr_map *m, void *mem);
 
 #endif

@@ -40,6 +40,7 @@ KILN_API void kiln_graph_free(kiln_graph *g) {
     return;
   size_t n = atomic_load(&g->nops);
   for (size_t i = 0; i < n; i++) kn_op_free(g->ops[i]);
+  kn_op_slabs_free(g->slabs);
   free(g->ops);
   kn_strmap_clear(&g->by_name);
   kn_strmap_clear(&g->used_names);
@@ -316,9 +317,27 @@ kiln_code kn_graph_commit(kiln_graph *g, kiln_op **ops, size_t n,
   /* Names enter the table in one probe each (reserved, borrowed: no
   ** failure but a clash, with the graph or earlier in the batch); a clash
   ** takes the batch's names back out. */
+  /* A big batch (an import) hashes names AHEAD ops early and prefetches
+  ** their table positions, so the cache misses of one probe overlap the
+  ** work of the ones before it. */
+  enum { AHEAD = 8 };
+  size_t hash[AHEAD], len[AHEAD];
+  for (size_t i = 0; code == KILN_OK && i < n && i < AHEAD; i++) {
+    len[i] = strlen(ops[i]->name);
+    hash[i] = kn_strhash(ops[i]->name, len[i]);
+    kn_strmap_prefetch(&g->by_name, hash[i]);
+  }
   size_t added = 0;
   while (code == KILN_OK && added < n) {
-    if (kn_strmap_add(&g->by_name, ops[added]->name, ops[added]) == 1)
+    size_t slot = added % AHEAD, h = hash[slot], l = len[slot];
+    if (added + AHEAD < n) {
+      const char *next = ops[added + AHEAD]->name;
+      len[slot] = strlen(next);
+      hash[slot] = kn_strhash(next, len[slot]);
+      kn_strmap_prefetch(&g->by_name, hash[slot]);
+    }
+    if (kn_strmap_add_hashed(&g->by_name, ops[added]->name, l, h,
+                             ops[added]) == 1)
       added++;
     else
       code = kn_errorf(s, KILN_INVALID_ARGUMENT,
@@ -339,10 +358,54 @@ kiln_code kn_graph_commit(kiln_graph *g, kiln_op **ops, size_t n,
   return code;
 }
 
-/* An op is one allocation with its arrays and strings (op_create.c),
-** plus its attrs. */
+/* An op is one allocation with its arrays, strings and attr items
+** (op_create.c); its attr values own memory of their own. */
 void kn_op_free(kiln_op *op) {
   if (!op) return;
   kn_attr_map_clear(&op->attrs);
-  free(op);
+  if (!op->in_slab) free(op);
+}
+
+/* ------------------------------------------------------------------ slabs */
+
+/* Blocks grow to SLAB_MAX: big enough that malloc's cost vanishes, small
+** enough that the last block's unused tail stays minor and that malloc
+** serves them from its heap (reusing freed memory) rather than with a
+** fresh mmap each, whose pages would fault in again on every import. */
+enum { SLAB_MIN = 1024, SLAB_MAX = (64 << 10) - 64 };
+
+void *kn_op_slab_alloc(kn_op_slab **slabs, size_t n, size_t size_hint) {
+  kn_op_slab *b = *slabs;
+  n = (n + 15) & ~(size_t)15;
+  if (!b || b->cap - b->used < n) {
+    size_t cap = b ? b->cap * 2 : size_hint;
+    if (cap < SLAB_MIN) cap = SLAB_MIN;
+    if (cap > SLAB_MAX) cap = SLAB_MAX;
+    if (cap < n) cap = n;
+    kn_op_slab *nb = malloc(sizeof *nb + cap);
+    if (!nb) return NULL;
+    nb->used = 0;
+    nb->cap = cap;
+    nb->next = b;
+    *slabs = b = nb;
+  }
+  void *p = b->data + b->used;
+  b->used += n;
+  return memset(p, 0, n);
+}
+
+void kn_op_slabs_free(kn_op_slab *slabs) {
+  while (slabs) {
+    kn_op_slab *next = slabs->next;
+    free(slabs);
+    slabs = next;
+  }
+}
+
+void kn_graph_adopt_slabs_locked(kiln_graph *g, kn_op_slab *slabs) {
+  if (!slabs) return;
+  kn_op_slab *last = slabs;
+  while (last->next) last = last->next;
+  last->next = g->slabs;
+  g->slabs = slabs;
 }

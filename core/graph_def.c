@@ -58,6 +58,7 @@ typedef struct node_info {
   int nctrl;
   int indeg;
   bool done;
+  bool resolved;      /* inputs resolved (in and ctrl filled) */
   kiln_op *op;
 } node_info;
 
@@ -83,6 +84,7 @@ typedef struct importer {
   /* The description each node is built from in turn: its strings are
   ** borrowed, its arrays reused, its attrs taken by kn_op_create. */
   kiln_op_desc desc;
+  kn_op_slab *slabs;      /* the built ops' memory, the graph's on commit */
 } importer;
 
 static bool is_merge(const char *op) {
@@ -174,15 +176,117 @@ static kiln_code check_versions(importer *im) {
   return KILN_OK;
 }
 
+/* Resolves the input strings of node i. With `early` (see index_names)
+** nothing is reported: a node that cannot be resolved yet is left for
+** resolve_inputs, which returns to it and names what is wrong. */
+static kiln_code resolve_node(importer *im, int i, bool early) {
+  kiln_status *s = im->s;
+  node_info *ni = &im->nodes[i];
+  const Tensorflow__NodeDef *nd = ni->def;
+  size_t nin = nd->n_input;
+  ni->nin = ni->nctrl = 0;
+  if (nin > INT_MAX / 2) {
+    if (early) return KILN_OK;
+    return kn_errorf(s, KILN_INVALID_ARGUMENT, "node '%s' has %zu inputs",
+                     nd->name, nin);
+  }
+  if (nin && !ni->in && !ni->ctrl) {
+    /* Most nodes have no control inputs: room only for what is there. */
+    size_t nctrl = 0;
+    for (size_t j = 0; j < nin; j++) nctrl += nd->input[j][0] == '^';
+    if (nin > nctrl &&
+        !(ni->in = kn_arena_alloc(im->arena, (nin - nctrl) * sizeof *ni->in)))
+      return KN_OOM(s);
+    if (nctrl &&
+        !(ni->ctrl = kn_arena_alloc(im->arena, nctrl * sizeof *ni->ctrl)))
+      return KN_OOM(s);
+  }
+  bool merge = is_merge(nd->op);
+#define UNRESOLVED(...) \
+  (early ? (ni->nin = ni->nctrl = 0, KILN_OK) : kn_errorf(s, __VA_ARGS__))
+  for (size_t j = 0; j < nin; j++) {
+    const char *in = nd->input[j];
+    if (in[0] == '^') {
+      const char *src = in + 1;
+      ctrl_in *c = &ni->ctrl[ni->nctrl];
+      int m = early ? -1 : lookup(&im->cmaps, src, strlen(src));
+      if (m >= 0) {
+        c->src = -1;
+        c->ext = im->o->cmaps[m].dst;
+      } else if ((c->src = lookup(&im->by_name, src, strlen(src))) < 0) {
+        return UNRESOLVED(KILN_INVALID_ARGUMENT,
+                          "node '%s' has control input '%s' which is not in "
+                          "the GraphDef", nd->name, in);
+      }
+      ni->nctrl++;
+      continue;
+    }
+    if (ni->nctrl > 0)
+      return UNRESOLVED(KILN_INVALID_ARGUMENT,
+                        "node '%s': input %zu '%s' follows a control input; "
+                        "control inputs must come after data inputs",
+                        nd->name, j, in);
+    size_t nlen;
+    int index;
+    if (!*in || !split_input(in, &nlen, &index) || nlen == 0)
+      return UNRESOLVED(KILN_INVALID_ARGUMENT,
+                        "node '%s' has malformed input %zu '%s'", nd->name, j,
+                        in);
+    data_in *d = &ni->in[ni->nin++];
+    d->index = index;
+    if (!early && im->o && im->o->nmaps > 0) {
+      bool oom;
+      int m = find_mapping(im, in, nlen, index, &oom);
+      if (oom) return kiln_status_code(s);
+      if (m >= 0) {
+        d->src = -1;
+        d->ext = im->o->maps[m].dst;
+        im->map_used[m] = true;
+        continue;
+      }
+    }
+    if ((d->src = lookup(&im->by_name, in, nlen)) < 0)
+      return UNRESOLVED(KILN_INVALID_ARGUMENT,
+                        "node '%s' has input '%.*s:%d' which is not in the "
+                        "GraphDef", nd->name, (int)nlen, in, index);
+    d->back = merge && is_next_iteration(im->nodes[d->src].def->op);
+  }
+#undef UNRESOLVED
+  ni->resolved = true;
+  return KILN_OK;
+}
+
 /* Checks mappings and indexes names: the GraphDef's nodes, the input and
-** control mappings. */
+** control mappings. Without mappings, each node's inputs are resolved as
+** soon as it is indexed: in a topologically sorted GraphDef (every export
+** is one) they name nodes indexed just before, whose table entries are
+** still in cache, where a separate pass over a million nodes would miss
+** it on every input. */
 static kiln_code index_names(importer *im) {
   const kiln_import_options *o = im->o;
   kiln_status *s = im->s;
+  bool early = !o || (o->nmaps == 0 && o->ncmaps == 0);
   if (!kn_strmap_reserve(&im->by_name, (size_t)im->n)) return KN_OOM(s);
+  /* Names are hashed AHEAD nodes early and their table positions
+  ** prefetched (see kn_graph_commit). */
+  enum { AHEAD = 8 };
+  size_t hash[AHEAD], len[AHEAD];
+  for (int i = 0; i < im->n && i < AHEAD; i++) {
+    const char *name = im->gd->node[i]->name;
+    len[i] = strlen(name);
+    hash[i] = kn_strhash(name, len[i]);
+    kn_strmap_prefetch(&im->by_name, hash[i]);
+  }
   for (int i = 0; i < im->n; i++) {
     const Tensorflow__NodeDef *nd = im->gd->node[i];
     node_info *ni = &im->nodes[i];
+    size_t slot = (size_t)i % AHEAD, h = hash[slot], l = len[slot];
+    if (i + AHEAD < im->n) {
+      const char *next = im->gd->node[i + AHEAD]->name;
+      len[slot] = strlen(next);
+      hash[slot] = kn_strhash(next, len[slot]);
+      kn_strmap_prefetch(&im->by_name, hash[slot]);
+    }
     ni->def = nd;
     if (!kn_valid_node_name(nd->name))
       return kn_errorf(s, KILN_INVALID_ARGUMENT,
@@ -191,23 +295,27 @@ static kiln_code index_names(importer *im) {
       return kn_errorf(s, KILN_INVALID_ARGUMENT,
                        "GraphDef node '%s' has no op", nd->name);
     /* Reserved, borrowed: adding fails only on a clash. */
-    if (kn_strmap_add(&im->by_name, nd->name, (void *)(intptr_t)(i + 1)) != 1)
+    if (kn_strmap_add_hashed(&im->by_name, nd->name, l, h,
+                             (void *)(intptr_t)(i + 1)) != 1)
       return kn_errorf(s, KILN_INVALID_ARGUMENT,
                        "Node '%s' is not unique: GraphDef nodes %d and %d "
                        "share the name", nd->name,
                        lookup(&im->by_name, nd->name, strlen(nd->name)), i);
     if (!*im->prefix) {
       ni->name = nd->name;
-      continue;
+    } else {
+      size_t plen = strlen(im->prefix), nlen = strlen(nd->name);
+      if (!(ni->name = kn_arena_alloc(im->arena, plen + nlen + 1)))
+        return KN_OOM(s);
+      memcpy(ni->name, im->prefix, plen);
+      memcpy(ni->name + plen, nd->name, nlen + 1);
+      if (!kn_valid_node_name(ni->name))
+        return kn_errorf(s, KILN_INVALID_ARGUMENT,
+                         "import prefix makes the invalid node name '%s'",
+                         ni->name);
     }
-    size_t plen = strlen(im->prefix), nlen = strlen(nd->name);
-    if (!(ni->name = kn_arena_alloc(im->arena, plen + nlen + 1))) return KN_OOM(s);
-    memcpy(ni->name, im->prefix, plen);
-    memcpy(ni->name + plen, nd->name, nlen + 1);
-    if (!kn_valid_node_name(ni->name))
-      return kn_errorf(s, KILN_INVALID_ARGUMENT,
-                       "import prefix makes the invalid node name '%s'",
-                       ni->name);
+    if (early && resolve_node(im, i, true) != KILN_OK)
+      return kiln_status_code(s);
   }
   for (int i = 0; o && i < o->nmaps; i++) {
     const kn_input_map *m = &o->maps[i];
@@ -242,70 +350,11 @@ static kiln_code index_names(importer *im) {
   return KILN_OK;
 }
 
-/* Resolves every input string of every node. */
+/* Resolves the input strings of every node not resolved yet. */
 static kiln_code resolve_inputs(importer *im) {
-  kiln_status *s = im->s;
-  for (int i = 0; i < im->n; i++) {
-    node_info *ni = &im->nodes[i];
-    const Tensorflow__NodeDef *nd = ni->def;
-    size_t nin = nd->n_input;
-    if (nin > INT_MAX / 2)
-      return kn_errorf(s, KILN_INVALID_ARGUMENT, "node '%s' has %zu inputs",
-                       nd->name, nin);
-    if (nin) {
-      ni->in = kn_arena_alloc(im->arena, nin * sizeof *ni->in);
-      ni->ctrl = kn_arena_alloc(im->arena, nin * sizeof *ni->ctrl);
-      if (!ni->in || !ni->ctrl) return KN_OOM(s);
-    }
-    bool merge = is_merge(nd->op);
-    for (size_t j = 0; j < nin; j++) {
-      const char *in = nd->input[j];
-      if (in[0] == '^') {
-        const char *src = in + 1;
-        ctrl_in *c = &ni->ctrl[ni->nctrl];
-        int m = lookup(&im->cmaps, src, strlen(src));
-        if (m >= 0) {
-          c->src = -1;
-          c->ext = im->o->cmaps[m].dst;
-        } else if ((c->src = lookup(&im->by_name, src, strlen(src))) < 0) {
-          return kn_errorf(s, KILN_INVALID_ARGUMENT,
-                           "node '%s' has control input '%s' which is not in "
-                           "the GraphDef", nd->name, in);
-        }
-        ni->nctrl++;
-        continue;
-      }
-      if (ni->nctrl > 0)
-        return kn_errorf(s, KILN_INVALID_ARGUMENT,
-                         "node '%s': input %zu '%s' follows a control input; "
-                         "control inputs must come after data inputs",
-                         nd->name, j, in);
-      size_t nlen;
-      int index;
-      if (!*in || !split_input(in, &nlen, &index) || nlen == 0)
-        return kn_errorf(s, KILN_INVALID_ARGUMENT,
-                         "node '%s' has malformed input %zu '%s'", nd->name, j,
-                         in);
-      data_in *d = &ni->in[ni->nin++];
-      d->index = index;
-      if (im->o && im->o->nmaps > 0) {
-        bool oom;
-        int m = find_mapping(im, in, nlen, index, &oom);
-        if (oom) return kiln_status_code(s);
-        if (m >= 0) {
-          d->src = -1;
-          d->ext = im->o->maps[m].dst;
-          im->map_used[m] = true;
-          continue;
-        }
-      }
-      if ((d->src = lookup(&im->by_name, in, nlen)) < 0)
-        return kn_errorf(s, KILN_INVALID_ARGUMENT,
-                         "node '%s' has input '%.*s:%d' which is not in the "
-                         "GraphDef", nd->name, (int)nlen, in, index);
-      d->back = merge && is_next_iteration(im->nodes[d->src].def->op);
-    }
-  }
+  for (int i = 0; i < im->n; i++)
+    if (!im->nodes[i].resolved && resolve_node(im, i, false) != KILN_OK)
+      return kiln_status_code(im->s);
   return KILN_OK;
 }
 
@@ -897,6 +946,7 @@ static void importer_free(importer *im) {
   free(im->desc.control);
   kn_attr_map_clear(&im->desc.attrs);
   free(im->desc.error_msg);
+  kn_op_slabs_free(im->slabs);
   free(im->nodes);
   kn_strmap_clear(&im->by_name);
   kn_strmap_clear(&im->maps);
@@ -962,6 +1012,10 @@ KILN_API kiln_import_results *kiln_graph_import(kiln_graph *g,
     KN_OOM(status);
     goto fail;
   }
+  /* Ops are carved from slabs, in build order; a typical op (its arrays,
+  ** strings and attrs) takes a few hundred bytes. */
+  im.desc.slab = &im.slabs;
+  im.desc.slab_hint = (size_t)im.n * 320;
   if (check_versions(&im) != KILN_OK || index_names(&im) != KILN_OK ||
       resolve_inputs(&im) != KILN_OK || sort_nodes(&im) != KILN_OK)
     goto fail;
@@ -990,6 +1044,8 @@ KILN_API kiln_import_results *kiln_graph_import(kiln_graph *g,
   /* The graph owns the ops now. */
   for (int k = 0; k < im.n; k++) im.nodes[k].op = NULL;
   pthread_mutex_lock(&g->mu);
+  kn_graph_adopt_slabs_locked(g, im.slabs);
+  im.slabs = NULL;
   update_versions_locked(&im, before == 0 &&
                                    atomic_load(&g->nops) == (size_t)im.n);
   update_library_locked(&im, lib, lib_len, lib_base);

@@ -11,14 +11,17 @@
 #include "shape.h"
 #include "strmap.h"
 
-/* One allocation holds the op, its arrays and its strings (op_create.c);
-** only attrs own memory of their own. */
+/* One allocation holds the op, its arrays, its strings and its attrs'
+** items and names (op_create.c); only attr values own memory of their
+** own. The allocation is the op's own, or part of a slab its graph owns
+** (ops of one GraphDef import, carved from a few large blocks). */
 struct kiln_op {
   kiln_graph *graph;
   size_t id;                  /* position in graph->ops */
   char *name, *type, *device;
   const kn_op_def *def;
   int ninputs;
+  bool in_slab;               /* memory is a slab's: kn_op_free keeps it */
   kiln_output *inputs;
   kiln_dtype *input_types;    /* as the schema expects (ref types for refs) */
   int ncontrol;
@@ -64,7 +67,25 @@ struct kiln_graph {
   bool has_seed;
   int64_t seed;
   int64_t seed_counter;       /* TensorFlow's graph._last_id stand-in */
+  struct kn_op_slab *slabs;   /* blocks of imported ops, freed with the graph */
 };
+
+/* A chain of blocks that operations are bump-allocated from: a million
+** ops imported one malloc each would pay a chunk header, a free and a
+** scattered address each; from a slab they lie in graph order. */
+typedef struct kn_op_slab {
+  struct kn_op_slab *next;
+  size_t used, cap;
+  _Alignas(16) char data[];
+} kn_op_slab;
+
+/* n zeroed bytes (16-byte aligned) from the chain *slabs, growing it by
+** a block when the newest is full (size_hint: bytes the caller expects
+** to need in all, to size the first block); NULL when out of memory. */
+void *kn_op_slab_alloc(kn_op_slab **slabs, size_t n, size_t size_hint);
+void kn_op_slabs_free(kn_op_slab *slabs);
+/* The graph takes the chain (under g->mu): its ops are committed. */
+void kn_graph_adopt_slabs_locked(kiln_graph *g, kn_op_slab *slabs);
 
 /* The producer version Kiln writes, and below which a Placeholder's empty
 ** shape means unknown rank. */
@@ -92,6 +113,11 @@ struct kiln_op_desc {
   kn_attr_map attrs;
   kiln_code error;            /* first setter error, reported by finish */
   char *error_msg;
+  /* When set (import), kn_op_create carves the op from this chain, sized
+  ** at first for slab_hint bytes; the caller frees the chain or gives it
+  ** to the graph with the ops. */
+  kn_op_slab **slab;
+  size_t slab_hint;
 };
 
 /* Validates d and builds the operation without adding it to the graph:

@@ -402,11 +402,12 @@ static size_t place(size_t *off, size_t n, size_t size, size_t align) {
   return at;
 }
 
-/* The operation and all its arrays and strings in one allocation (kn_op_free
-** frees it whole): a graph of a million ops would otherwise make and free
-** ten million small blocks. Filled from b and the output shapes, except
-** for attrs. */
-static kiln_op *op_alloc(const build *b, const kn_shape *shapes) {
+/* The operation with all its arrays, strings and attr items in one
+** allocation (kn_op_free frees it whole), from the description's slab when
+** it has one: a graph of a million ops would otherwise make and free ten
+** million small blocks. Filled from b and the output shapes; takes b's
+** attrs. */
+static kiln_op *op_alloc(build *b, const kn_shape *shapes) {
   const kiln_op_desc *d = b->d;
   const kn_op_def *def = b->def;
   size_t nin = (size_t)d->ninputs, nctl = (size_t)d->ncontrol;
@@ -429,9 +430,16 @@ static kiln_op *op_alloc(const build *b, const kn_shape *shapes) {
   size_t o_name = place(&off, lname, 1, 1);
   size_t o_type = place(&off, ltype, 1, 1);
   size_t o_dev = place(&off, ldev, 1, 1);
-  char *mem = calloc(1, off);
+  size_t o_attrs = place(&off, 1, kn_attr_map_packed_size(&b->attrs),
+                         _Alignof(kn_attr));
+  char *mem = d->slab ? kn_op_slab_alloc(d->slab, off, d->slab_hint)
+                      : calloc(1, off);
   if (!mem) return NULL;
   kiln_op *op = (kiln_op *)(void *)mem;
+  op->in_slab = d->slab != NULL;
+  kn_attr_map_pack(&b->attrs, mem + o_attrs);
+  op->attrs = b->attrs;
+  memset(&b->attrs, 0, sizeof b->attrs);
   op->graph = d->graph;
   op->def = def;
   op->ninputs = d->ninputs;
@@ -555,8 +563,6 @@ kiln_op *kn_op_create(kiln_op_desc *d, kiln_status *s) {
   if (infer_shapes(&b, out) == KILN_OK && !(op = op_alloc(&b, out))) KN_OOM(s);
   if (out != out_small) free(out);
   if (!op) goto done;
-  op->attrs = b.attrs;
-  memset(&b.attrs, 0, sizeof b.attrs);
   kiln_status_reset(s);
 done:
   free(work);

@@ -125,6 +125,59 @@ static char *concat(const char *const *parts, size_t n) {
   return out;
 }
 
+/* Whether str is parts[0..n) joined. Nodes placed alike share the
+** previous node's account (plan.c frees a run of equal pointers once):
+** a million nodes would otherwise hold a million copies of one line. */
+static bool is_concat(const char *str, const char *const *parts, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    size_t l = strlen(parts[i]);
+    if (strncmp(str, parts[i], l) != 0) return false;
+    str += l;
+  }
+  return *str == '\0';
+}
+
+/* Kernel lookups remembered within one placement: the registry's answer
+** depends only on the op type, the device type and the attrs a kernel's
+** constraints read (type attrs), so a node like a recent one gets the
+** same kernel without the registry's lock and hash lookup. */
+enum { KCACHE = 4 };
+typedef struct kcache {
+  struct {
+    const kiln_op *op;
+    const kn_device_type *type;
+    const kn_kernel *kernel;
+  } e[KCACHE];
+  int next;
+} kcache;
+
+/* Whether ops a and b get the same kernel on any device type. */
+static bool same_kernel_key(const kiln_op *a, const kiln_op *b) {
+  if (a->def != b->def || a->attrs.n != b->attrs.n) return false;
+  for (int i = 0; i < a->attrs.n; i++) {
+    const kn_attr *x = &a->attrs.items[i], *y = &b->attrs.items[i];
+    if (x->value.type != y->value.type || x->value.is_list != y->value.is_list ||
+        strcmp(x->name, y->name) != 0)
+      return false;
+    if (x->value.type == KILN_ATTR_TYPE && !kn_attr_value_equal(&x->value, &y->value))
+      return false;
+  }
+  return true;
+}
+
+static const kn_kernel *find_kernel(kcache *kc, const kiln_op *op,
+                                    const kn_device_type *type) {
+  for (int i = 0; i < KCACHE; i++)
+    if (kc->e[i].op && kc->e[i].type == type && same_kernel_key(kc->e[i].op, op))
+      return kc->e[i].kernel;
+  const kn_kernel *k = kn_kernel_find(op->type, type->type, &op->attrs);
+  kc->e[kc->next].op = op;
+  kc->e[kc->next].type = type;
+  kc->e[kc->next].kernel = k;
+  kc->next = (kc->next + 1) % KCACHE;
+  return k;
+}
+
 /* The names of the session's device types, "CPU, VULKAN". */
 static void device_types(kiln_session *s, char *buf, size_t cap) {
   size_t pos = 0;
@@ -170,23 +223,24 @@ kiln_code kn_place(kiln_session *s, kn_plan *p, kiln_status *st) {
     free(specs);
     return KN_OOM(st);
   }
+  /* Device requests and colocation in one pass over the ops (each pass
+  ** over a big plan reads every op from memory again). Colocation joins
+  ** nodes with the ops their "_class" names; plan nodes are found by op
+  ** id, made on first need: a scan per name would make placement
+  ** quadratic in graphs where many ops carry "_class". */
+  for (int i = 0; i < n; i++) parent[i] = i;
+  int *node_of = NULL;
+  size_t nops = 0;
   for (int i = 0; i < n; i++) {
-    parent[i] = i;
     const kiln_op *op = p->nodes[i].op;
     if (!parse_spec(op->device, &specs[i])) {
       code = kn_errorf(st, KILN_INVALID_ARGUMENT,
                        "Malformed device specification '%s' in node '%s' (%s)",
                        op->device, op->name, op->type);
+      free(node_of);
       goto done;
     }
-  }
-  /* Colocation: join nodes with the ops their "_class" names. Plan nodes
-  ** are found by op id, made on first need: a scan per name would make
-  ** placement quadratic in graphs where many ops carry "_class". */
-  int *node_of = NULL;
-  size_t nops = 0;
-  for (int i = 0; i < n; i++) {
-    const kn_attr_value *cls = kn_attr_map_get(&p->nodes[i].op->attrs, "_class");
+    const kn_attr_value *cls = kn_attr_map_get(&op->attrs, "_class");
     if (!cls || !cls->is_list || cls->type != KILN_ATTR_STRING) continue;
     for (int k = 0; k < cls->list.n; k++) {
       const char *loc = cls->list.v.s[k].data;
@@ -219,6 +273,8 @@ kiln_code kn_place(kiln_session *s, kn_plan *p, kiln_status *st) {
 
   /* Node by node in plan order, so a node's inputs are placed before it;
   ** a colocation group is decided by its first member for all. */
+  kcache kc;
+  memset(&kc, 0, sizeof kc);
   for (int i = 0; i < n && code == KILN_OK; i++) {
     kn_node *nd = &p->nodes[i];
     const kiln_op *op = nd->op;
@@ -260,7 +316,7 @@ kiln_code kn_place(kiln_session *s, kn_plan *p, kiln_status *st) {
         if (!d) continue;
         if (nd->device && d != nd->device) continue;
         if (pass == 0 && requested && !spec_matches(req, d)) continue;
-        const kn_kernel *k = kn_kernel_find(op->type, d->type->type, &op->attrs);
+        const kn_kernel *k = find_kernel(&kc, op, d->type);
         if (k) {
           chosen = d;
           kernel = k;
@@ -324,14 +380,22 @@ kiln_code kn_place(kiln_session *s, kn_plan *p, kiln_status *st) {
       requested ? "')" : "", soft ? ", moved by soft placement" : "",
       kernel ? "; kernel from plugin " : "", kernel ? kernel->plugin->name : "",
       why ? "; rejected: " : "", why ? why : ""};
-    nd->placement = concat(parts, sizeof parts / sizeof parts[0]);
+    size_t nparts = sizeof parts / sizeof parts[0];
+    const char *prev = i > 0 ? p->nodes[i - 1].placement : NULL;
+    nd->placement = prev && is_concat(prev, parts, nparts) ? (char *)prev
+                                                            : concat(parts, nparts);
     free(why);
     if (s->config.log_device_placement)
       fprintf(stderr, "%s: (%s): %s\n", op->name, op->type, chosen->name);
   }
-  /* Open the devices this plan uses (first use initialises them). */
+  /* Open the devices this plan uses (first use initialises them); a node
+  ** on the previous node's device shares its state. */
   for (int i = 0; i < n && code == KILN_OK; i++) {
     kn_node *nd = &p->nodes[i];
+    if (i > 0 && nd->device == p->nodes[i - 1].device) {
+      nd->device_state = p->nodes[i - 1].device_state;
+      continue;
+    }
     nd->device_state = kn_device_open(nd->device, st);
     if (!kn_ok(st)) code = kiln_status_code(st);
   }

@@ -97,7 +97,8 @@ static void plan_free(kn_plan *p) {
     kn_node *n = &p->nodes[i];
     if (n->kernel && n->kernel->def.destroy && n->kstate && !n->shared_kstate)
       n->kernel->def.destroy(n->kstate);
-    free(n->placement);
+    /* Nodes placed alike share one account, in a run (placer.c). */
+    if (i == 0 || n->placement != p->nodes[i - 1].placement) free(n->placement);
   }
   /* Each node's in_slot, in_copy and succ are slices of plan-wide
   ** arrays, which node 0's slices start. */
@@ -292,6 +293,21 @@ static int heap_pop(heap *h) {
   return top;
 }
 
+/* An input of a pruned op: from set member src (output index), from feed
+** -(src + 1), or a control input (index -1) of member src. */
+typedef struct edge {
+  int src, index;
+} edge;
+
+/* What later passes need of a pruned op, read from it once while pruning:
+** a pass over a million ops reads them from memory each time, and the
+** passes after pruning then stream through these small arrays instead. */
+typedef struct member {
+  size_t id;
+  int noutputs, ninputs;
+  int edges;             /* its inputs: edges[edges .. + ninputs + ncontrol) */
+} member;
+
 /* Work space of one plan build. */
 typedef struct builder {
   const kiln_output *feeds;
@@ -299,7 +315,10 @@ typedef struct builder {
   int *first_feed;       /* op id -> first feed on it, -1 */
   int *in_set;           /* op id -> set index, -1 */
   kiln_op **set;         /* pruned ops */
+  member *mem;           /* per set member, filled as pruning reaches it */
   int nset, capset;
+  edge *edges;           /* data inputs, then control inputs, per member */
+  int nedges, capedges;
 } builder;
 
 static int feed_of(const builder *b, const kiln_op *op, int index) {
@@ -311,8 +330,10 @@ static bool add_to_set(builder *b, kiln_op *op) {
   if (b->nset == b->capset) {
     int cap = b->capset ? b->capset * 2 : 64;
     kiln_op **ns = realloc(b->set, (size_t)cap * sizeof *ns);
-    if (!ns) return false;
-    b->set = ns;
+    if (ns) b->set = ns;
+    member *nm = ns ? realloc(b->mem, (size_t)cap * sizeof *nm) : NULL;
+    if (!nm) return false;
+    b->mem = nm;
     b->capset = cap;
   }
   b->in_set[op->id] = b->nset;
@@ -320,19 +341,30 @@ static bool add_to_set(builder *b, kiln_op *op) {
   return true;
 }
 
-/* The producer edges of op inside the set: data inputs not fed, and
-** control inputs. Calls fn(producer set index) for each. */
-#define FOR_EACH_PRODUCER(B_, OP_, K_, BODY_)                              \
+static bool add_edge(builder *b, int src, int index) {
+  if (b->nedges == b->capedges) {
+    int cap = b->capedges ? b->capedges * 2 : 64;
+    edge *ne = realloc(b->edges, (size_t)cap * sizeof *ne);
+    if (!ne) return false;
+    b->edges = ne;
+    b->capedges = cap;
+  }
+  b->edges[b->nedges++] = (edge){src, index};
+  return true;
+}
+
+/* Set member k's producers inside the set: data inputs not fed, and
+** control inputs; runs BODY_ with K_ the producer's set index. */
+#define FOR_EACH_PRODUCER(B_, K, K_, BODY_)                                \
   do {                                                                     \
-    const kiln_op *o_ = (OP_);                                             \
-    for (int i_ = 0; i_ < o_->ninputs; i_++) {                             \
-      kiln_output in_ = o_->inputs[i_];                                    \
-      if (feed_of((B_), in_.op, in_.index) >= 0) continue;                 \
-      int K_ = (B_)->in_set[in_.op->id];                                   \
-      BODY_;                                                               \
-    }                                                                      \
-    for (int i_ = 0; i_ < o_->ncontrol; i_++) {                            \
-      int K_ = (B_)->in_set[o_->control[i_]->id];                          \
+    const member *m_ = &(B_)->mem[K];                                      \
+    const edge *e_ = (B_)->edges + m_->edges;                              \
+    const edge *end_ = (B_)->edges + ((K) + 1 < (B_)->nset                 \
+                                          ? (B_)->mem[(K) + 1].edges       \
+                                          : (B_)->nedges);                 \
+    for (; e_ < end_; e_++) {                                              \
+      if (e_->src < 0) continue;                                           \
+      int K_ = e_->src;                                                    \
       BODY_;                                                               \
     }                                                                      \
   } while (0)
@@ -341,7 +373,8 @@ static bool add_to_set(builder *b, kiln_op *op) {
 ** tensor of the op's dtype. Marked read-only for good: nothing may write
 ** a graph's constant, and fetches copy it. */
 static kiln_tensor *const_value(const kiln_op *op) {
-  if (strcmp(op->type, "Const") != 0 || op->noutputs != 1) return NULL;
+  /* The schema's name is the op's type, and read from one shared place. */
+  if (strcmp(op->def->name, "Const") != 0 || op->noutputs != 1) return NULL;
   const kn_attr_value *v = kn_attr_map_get(&op->attrs, "value");
   kiln_tensor *t = v && !v->is_list && v->type == KILN_ATTR_TENSOR ? v->v.tensor : NULL;
   if (!t || t->device || t->base || t->dtype != op->output_types[0]) return NULL;
@@ -356,20 +389,20 @@ static kiln_tensor *const_value(const kiln_op *op) {
 ** runs best inline. Wide is: two "first" working nodes (all of whose
 ** producers are input-less), or a working node with two working
 ** consumers. */
-static bool plan_is_wide(const kn_plan *p) {
+static bool plan_is_wide(const kn_plan *p, const int *ninputs) {
   int first = 0;
   for (int i = 0; i < p->nnodes; i++) {
     const kn_node *nd = &p->nodes[i];
-    if (nd->op->ninputs == 0) continue;
+    if (ninputs[i] == 0) continue;
     bool after_work = false;
-    for (int j = 0; j < nd->op->ninputs && !after_work; j++) {
+    for (int j = 0; j < ninputs[i] && !after_work; j++) {
       int prod = p->slot_producer[nd->in_slot[j]];
-      after_work = prod >= 0 && p->nodes[prod].op->ninputs > 0;
+      after_work = prod >= 0 && ninputs[prod] > 0;
     }
     if (!after_work && ++first > 1) return true;
     int working = 0;
     for (int e = 0; e < nd->nsucc; e++)
-      if (p->nodes[nd->succ[e]].op->ninputs > 0 && ++working > 1) return true;
+      if (ninputs[nd->succ[e]] > 0 && ++working > 1) return true;
   }
   return false;
 }
@@ -410,18 +443,25 @@ static kn_plan *build(kiln_session *s, const kiln_output *feeds, int nfeeds,
       if (!add_to_set(&b, fetches[i].op)) goto oom;
   for (int i = 0; i < ntargets; i++)
     if (!add_to_set(&b, targets[i])) goto oom;
+  size_t ninputs = 0;
   for (int k = 0; k < b.nset; k++) {
     kiln_op *op = b.set[k];
-    if (strcmp(op->type, "Placeholder") == 0) {
+    if (strcmp(op->def->name, "Placeholder") == 0) {
       unfed_placeholder(op, st);
       goto fail;
     }
+    b.mem[k] = (member){op->id, op->noutputs, op->ninputs, b.nedges};
+    ninputs += (size_t)op->ninputs;
     for (int i = 0; i < op->ninputs; i++) {
       kiln_output in = op->inputs[i];
-      if (feed_of(&b, in.op, in.index) < 0 && !add_to_set(&b, in.op)) goto oom;
+      int f = feed_of(&b, in.op, in.index);
+      if (f < 0 && !add_to_set(&b, in.op)) goto oom;
+      if (!add_edge(&b, f >= 0 ? -(f + 1) : b.in_set[in.op->id], in.index)) goto oom;
     }
     for (int i = 0; i < op->ncontrol; i++)
-      if (!add_to_set(&b, op->control[i])) goto oom;
+      if (!add_to_set(&b, op->control[i]) ||
+          !add_edge(&b, b.in_set[op->control[i]->id], -1))
+        goto oom;
   }
   int n = b.nset;
 
@@ -431,7 +471,7 @@ static kn_plan *build(kiln_session *s, const kiln_output *feeds, int nfeeds,
   if (!indeg || !succ_start) goto oom;
   int nedges = 0;
   for (int k = 0; k < n; k++)
-    FOR_EACH_PRODUCER(&b, b.set[k], j, { indeg[k]++; succ_start[j + 1]++; nedges++; });
+    FOR_EACH_PRODUCER(&b, k, j, { indeg[k]++; succ_start[j + 1]++; nedges++; });
   for (int k = 0; k < n; k++) succ_start[k + 1] += succ_start[k];
   succ = malloc(((size_t)nedges + 1) * sizeof *succ);
   int *fill = calloc((size_t)n + 1, sizeof *fill);
@@ -440,7 +480,7 @@ static kn_plan *build(kiln_session *s, const kiln_output *feeds, int nfeeds,
     goto oom;
   }
   for (int k = 0; k < n; k++)
-    FOR_EACH_PRODUCER(&b, b.set[k], j, { succ[succ_start[j] + fill[j]++] = k; });
+    FOR_EACH_PRODUCER(&b, k, j, { succ[succ_start[j] + fill[j]++] = k; });
   free(fill);
 
   /* Kahn's algorithm, lowest op id first among ready ops. */
@@ -451,7 +491,7 @@ static kn_plan *build(kiln_session *s, const kiln_output *feeds, int nfeeds,
   if (!left) goto oom;
   memcpy(left, indeg, (size_t)n * sizeof *left);
   for (int k = 0; k < n; k++)
-    if (left[k] == 0 && !heap_push(&h, k, b.set[k]->id)) {
+    if (left[k] == 0 && !heap_push(&h, k, b.mem[k].id)) {
       free(left);
       goto oom;
     }
@@ -461,7 +501,7 @@ static kn_plan *build(kiln_session *s, const kiln_output *feeds, int nfeeds,
     pos[k] = ordered;
     topo[ordered++] = k;
     for (int e = succ_start[k]; e < succ_start[k + 1]; e++)
-      if (--left[succ[e]] == 0 && !heap_push(&h, succ[e], b.set[succ[e]]->id)) {
+      if (--left[succ[e]] == 0 && !heap_push(&h, succ[e], b.mem[succ[e]].id)) {
         free(left);
         goto oom;
       }
@@ -490,7 +530,7 @@ static kn_plan *build(kiln_session *s, const kiln_output *feeds, int nfeeds,
     kn_node *nd = &p->nodes[i];
     nd->op = b.set[topo[i]];
     nd->out_slot = nslots;
-    nslots += nd->op->noutputs;
+    nslots += b.mem[topo[i]].noutputs;
   }
   p->nslots = nslots;
   p->slot_readers = calloc((size_t)nslots + 1, sizeof *p->slot_readers);
@@ -520,8 +560,6 @@ static kn_plan *build(kiln_session *s, const kiln_output *feeds, int nfeeds,
   }
   /* Input slots, copy flags and successors of all nodes in three arrays
   ** (see plan_free), not three small allocations per node. */
-  size_t ninputs = 0;
-  for (int i = 0; i < n; i++) ninputs += (size_t)p->nodes[i].op->ninputs;
   int *in_slots = NULL, *succs = NULL;
   bool *in_copies = NULL;
   if (n > 0) {
@@ -533,23 +571,22 @@ static kn_plan *build(kiln_session *s, const kiln_output *feeds, int nfeeds,
   size_t in_at = 0, succ_at = 0;
   for (int i = 0; i < n; i++) {
     kn_node *nd = &p->nodes[i];
-    kiln_op *op = nd->op;
-    for (int o = 0; o < op->noutputs; o++) p->slot_producer[nd->out_slot + o] = i;
+    int k = topo[i];
+    const member *m = &b.mem[k];
+    for (int o = 0; o < m->noutputs; o++) p->slot_producer[nd->out_slot + o] = i;
     nd->in_slot = in_slots + in_at;
     nd->in_copy = in_copies + in_at;
-    in_at += op->ninputs;
-    int k = topo[i];
+    in_at += (size_t)m->ninputs;
     nd->nsucc = succ_start[k + 1] - succ_start[k];
     nd->succ = succs + succ_at;
     succ_at += nd->nsucc;
     for (int e = 0; e < nd->nsucc; e++) nd->succ[e] = pos[succ[succ_start[k] + e]];
     nd->npending = indeg[k];
     if (nd->npending == 0) p->roots[p->nroots++] = i;
-    for (int j = 0; j < op->ninputs; j++) {
-      kiln_output in = op->inputs[j];
-      int f = feed_of(&b, in.op, in.index);
-      int slot = f >= 0 ? p->feed_slot[f]
-                        : p->nodes[pos[b.in_set[in.op->id]]].out_slot + in.index;
+    for (int j = 0; j < m->ninputs; j++) {
+      edge in = b.edges[m->edges + j];
+      int slot = in.src < 0 ? p->feed_slot[-(in.src + 1)]
+                            : p->nodes[pos[in.src]].out_slot + in.index;
       nd->in_slot[j] = slot;
       p->slot_readers[slot]++;
     }
@@ -569,7 +606,11 @@ static kn_plan *build(kiln_session *s, const kiln_output *feeds, int nfeeds,
   }
 
   if (kn_place(s, p, st) != KILN_OK) goto fail;
-  p->wide = n >= 4 && plan_is_wide(p);
+  if (n >= 4) {
+    /* Inputs per plan node, for plan_is_wide (topo no longer needed). */
+    for (int i = 0; i < n; i++) topo[i] = b.mem[topo[i]].ninputs;
+    p->wide = plan_is_wide(p, topo);
+  }
 
   /* Kernels, made once per node; inputs that cross memory spaces copy. */
   for (int i = 0; i < n; i++) {
@@ -611,6 +652,8 @@ done:
   free(b.first_feed);
   free(b.in_set);
   free(b.set);
+  free(b.mem);
+  free(b.edges);
   free(indeg);
   free(topo);
   free(pos);

@@ -60,12 +60,16 @@ void kn_arena_free(kn_arena *a) {
 }
 
 void *kn_arena_alloc(kn_arena *a, size_t n) {
-  const size_t align = sizeof(max_align_t);
+  /* Less than 16 bytes needs no more than 8-byte alignment: the short
+  ** strings of an unpacked GraphDef (names, keys, types) then take half
+  ** the room. */
+  const size_t align = n < 16 ? 8 : sizeof(max_align_t);
   if (n > SIZE_MAX - align) return NULL;
   n = (n + align - 1) / align * align;
   if (n == 0) n = align;
   kn_arena_block *b = a->head;
-  if (!b || b->cap - b->used < n) {
+  size_t at = b ? (b->used + align - 1) / align * align : 0;
+  if (!b || at > b->cap || b->cap - at < n) {
     /* Big requests get a block of their own behind the current one, so the
     ** space left in the current block is not wasted. */
     size_t step = a->step ? a->step : ARENA_BLOCK;
@@ -83,9 +87,10 @@ void *kn_arena_alloc(kn_arena *a, size_t n) {
       if (cap == step && step < ARENA_BLOCK_MAX) a->step = step * 2;
     }
     b = nb;
+    at = 0;
   }
-  void *p = (char *)b->data + b->used;
-  b->used += n;
+  void *p = (char *)b->data + at;
+  b->used = at + n;
   return p;
 }
 
