@@ -2,7 +2,8 @@
 ** GraphDef import and export.
 **
 ** Import is all or nothing. The GraphDef is parsed and checked as a whole
-** (names, inputs, versions, cycles) before any operation is built; the
+** (names, inputs, versions, cycles) before any operation is built, though
+** each NodeDef is unpacked only when it is built (see importer); the
 ** operations are then built in topological order with kn_op_create, which
 ** validates each against the registry without touching the graph, and
 ** committed together with kn_graph_commit. Any failure frees what was
@@ -50,8 +51,9 @@ typedef struct ctrl_in {
 } ctrl_in;
 
 typedef struct node_info {
-  const Tensorflow__NodeDef *def;
-  char *name;         /* with the prefix (the arena's, or def's) */
+  size_t at, len;     /* the NodeDef's bytes in the GraphDef */
+  char *type;         /* its op type, interned in the arena */
+  char *name;         /* with the prefix; the bare name follows it */
   data_in *in;
   int nin;
   ctrl_in *ctrl;
@@ -66,8 +68,16 @@ typedef struct importer {
   kiln_graph *g;
   const kiln_import_options *o;
   kiln_status *s;
-  /* The unpacked GraphDef, node names and input lists: freed at once. */
+  /* The GraphDef's bytes. Its NodeDefs are never unpacked all at once
+  ** (a million take hundreds of megabytes of fresh memory): names, types
+  ** and inputs are read from the bytes, and each NodeDef is unpacked into
+  ** `scratch` only to be built. The rest of the GraphDef (library,
+  ** versions) is unpacked as `gd`, without nodes, into `arena`, which
+  ** also holds node names, op types and input lists, freed at once. */
+  const uint8_t *bytes;
+  size_t len;
   kn_arena *arena;
+  kn_arena *scratch;
   Tensorflow__GraphDef *gd;
   int n;
   node_info *nodes;
@@ -75,9 +85,16 @@ typedef struct importer {
   kn_strmap maps;         /* "name:index" -> mapping index + 1 */
   kn_strmap cmaps;        /* name -> control mapping index + 1 */
   kn_strmap types;        /* op type -> schema, saving the registry's lock */
+  kn_strmap ops;          /* op type -> its interned copy */
+  char *last_type;        /* the last node's */
+  const char *built_type; /* the last built node's, and its schema */
+  const kn_op_def *built_def;
   bool *map_used;
   int producer;
+  bool bad;               /* the GraphDef did not parse */
+  bool scanned;           /* nodes[].at and .len are known */
   char *prefix;           /* "p/" or "" */
+  size_t plen;
   int *order;             /* topological order */
   int norder;
   int *succ, *succ_start; /* successors, CSR */
@@ -94,6 +111,120 @@ static bool is_merge(const char *op) {
 static bool is_next_iteration(const char *op) {
   return strcmp(op, "NextIteration") == 0 ||
          strcmp(op, "RefNextIteration") == 0;
+}
+
+/* A node's name as the GraphDef gives it, without the import prefix. */
+static const char *node_name(const importer *im, const node_info *ni) {
+  return ni->name + im->plen;
+}
+
+static kiln_code bad_graph_def(importer *im) {
+  im->bad = true;
+  return kn_errorf(im->s, KILN_INVALID_ARGUMENT,
+                   "Invalid GraphDef: %zu bytes do not parse (malformed or "
+                   "truncated)", im->len);
+}
+
+/* The length of the field whose payload starts at p[0..rem), read as
+** protobuf-c reads it (tag, then payload by wire type); 0 when it does not
+** parse. *tag and *wire describe it, *hdr is the tag's (and length
+** prefix's) size. */
+static size_t field_len_slow(const uint8_t *p, size_t rem, uint32_t *tag,
+                             unsigned *wire, size_t *hdr) {
+  size_t max = rem < 5 ? rem : 5, t = 0, at;
+  uint32_t v = (uint32_t)(p[0] & 0x7f) >> 3;
+  unsigned shift = 4;
+  *wire = p[0] & 7;
+  if (p[0] & 0x80) {
+    for (t = 1; t < max && (p[t] & 0x80); t++, shift += 7)
+      v |= (uint32_t)(p[t] & 0x7f) << shift;
+    if (t == max) return 0;
+    v |= (uint32_t)p[t] << shift;
+  }
+  at = t + 1;
+  *tag = v;
+  *hdr = at;
+  p += at;
+  rem -= at;
+  switch (*wire) {
+  case 0: /* varint */
+    for (size_t i = 0; i < rem && i < 10; i++)
+      if (!(p[i] & 0x80)) return at + i + 1;
+    return 0;
+  case 1: /* 64-bit */
+    return rem < 8 ? 0 : at + 8;
+  case 2: { /* length-prefixed */
+    size_t hmax = rem < 5 ? rem : 5, i;
+    uint32_t n = 0;
+    for (i = 0; i < hmax; i++) {
+      n |= (uint32_t)(p[i] & 0x7f) << (7 * i);
+      if (!(p[i] & 0x80)) break;
+    }
+    if (i == hmax || i + 1 + (size_t)n > rem) return 0;
+    *hdr = at + i + 1;
+    return at + i + 1 + n;
+  }
+  case 5: /* 32-bit */
+    return rem < 4 ? 0 : at + 4;
+  default:
+    return 0;
+  }
+}
+
+/* The common case first: a one-byte tag of a length-prefixed field under
+** 128 bytes (names, op types, inputs, small attrs). */
+static inline size_t field_len(const uint8_t *p, size_t rem, uint32_t *tag,
+                               unsigned *wire, size_t *hdr) {
+  if (rem >= 2 && (p[0] & 0x87) == 2 && p[1] < 0x80) {
+    if ((size_t)p[1] + 2 > rem) return 0;
+    *tag = p[0] >> 3;
+    *wire = 2;
+    *hdr = 2;
+    return (size_t)p[1] + 2;
+  }
+  return field_len_slow(p, rem, tag, wire, hdr);
+}
+
+/* Walks the GraphDef's fields: field 1 (a NodeDef) is counted, or with
+** `nodes` its payload's place recorded; every other field is counted in
+** *rest_len, or with `rest` copied there as it is, to be unpacked as a
+** GraphDef of no nodes. Failing here is failing to parse. */
+static bool scan_graph_def(importer *im, node_info *nodes, uint8_t *rest,
+                           size_t *n, size_t *rest_len) {
+  const uint8_t *p = im->bytes;
+  size_t pos = 0;
+  *n = *rest_len = 0;
+  while (pos < im->len) {
+    uint32_t tag;
+    unsigned wire;
+    size_t hdr, flen = field_len(p + pos, im->len - pos, &tag, &wire, &hdr);
+    if (flen == 0) return false;
+    if (tag == 1) {
+      if (wire != 2) return false;
+      if (nodes) {
+        nodes[*n].at = pos + hdr;
+        nodes[*n].len = flen - hdr;
+      }
+      ++*n;
+    } else {
+      if (rest) memcpy(rest + *rest_len, p + pos, flen);
+      *rest_len += flen;
+    }
+    pos += flen;
+  }
+  return true;
+}
+
+/* Unpacks node i into the scratch arena, emptied first with `reset`. */
+static const Tensorflow__NodeDef *unpack_node(importer *im, int i, bool reset) {
+  if (reset) kn_arena_reset(im->scratch);
+  const node_info *ni = &im->nodes[i];
+  Tensorflow__NodeDef *nd =
+      kn_proto_unpack_arena(&tensorflow__node_def__descriptor,
+                            im->bytes + ni->at, ni->len, im->scratch, im->s);
+  if (!nd && kiln_status_code(im->s) == KILN_INVALID_ARGUMENT)
+    bad_graph_def(im);
+  return nd;
 }
 
 static int lookup(const kn_strmap *m, const char *key, size_t len) {
@@ -137,16 +268,17 @@ static char *cat3(const char *a, const char *b, const char *c) {
   return p;
 }
 
-/* Splits "name:17" into name and index; a name without a numeric suffix
-** is output 0. False when the index does not fit an int. */
-static bool split_input(const char *in, size_t *nlen, int *index) {
-  size_t len = strlen(in);
-  const char *colon = strrchr(in, ':');
+/* Splits "name:17" (in[0..len)) into name and index; a name without a
+** numeric suffix is output 0. False when the index does not fit an int. */
+static bool split_input(const char *in, size_t len, size_t *nlen, int *index) {
+  const char *colon = NULL;
+  for (size_t k = len; k > 0 && !colon; k--)
+    if (in[k - 1] == ':') colon = in + k - 1;
   *nlen = len;
   *index = 0;
-  if (!colon || colon[1] == '\0') return true;
+  if (!colon || colon + 1 == in + len) return true;
   long long v = 0;
-  for (const char *p = colon + 1; *p; p++) {
+  for (const char *p = colon + 1; p < in + len; p++) {
     if (*p < '0' || *p > '9') return true;
     v = v * 10 + (*p - '0');
     if (v > INT_MAX) return false;
@@ -176,24 +308,95 @@ static kiln_code check_versions(importer *im) {
   return KILN_OK;
 }
 
-/* Resolves the input strings of node i. With `early` (see index_names)
-** nothing is reported: a node that cannot be resolved yet is left for
-** resolve_inputs, which returns to it and names what is wrong. */
-static kiln_code resolve_node(importer *im, int i, bool early) {
+/* ------------------------------------------------- reading NodeDefs */
+
+/* Before building, the importer reads a NodeDef's name, op and inputs
+** straight from its bytes, as protobuf-c would unpack them (the last name
+** or op given wins; a string ends at its first NUL), and unpacks the
+** whole NodeDef only to build it. The fields it skips (device, attrs,
+** debug info, type) are checked when it is built, and, should the import
+** fail before that, by check_parses. */
+
+/* A NodeDef string field's text: up to its first NUL, as C sees it. */
+static void field_text(const uint8_t *p, size_t hdr, size_t flen,
+                       const char **str, size_t *len) {
+  *str = (const char *)p + hdr;
+  *len = strnlen(*str, flen - hdr);
+}
+
+/* Walks node i's fields. 0 when one does not parse or a known field has
+** the wrong wire type (as protobuf-c refuses it), else 1. The name and op
+** are returned; the number of inputs and of control inputs counted. */
+typedef struct node_scan {
+  const char *name, *op;
+  size_t name_len, op_len;
+  size_t nin, nctrl;
+} node_scan;
+
+static bool scan_node(const importer *im, int i, node_scan *ns) {
+  const node_info *ni = &im->nodes[i];
+  const uint8_t *p = im->bytes + ni->at;
+  size_t pos = 0, len = ni->len;
+  memset(ns, 0, sizeof *ns);
+  ns->name = ns->op = "";
+  while (pos < len) {
+    uint32_t tag;
+    unsigned wire;
+    size_t hdr, flen = field_len(p + pos, len - pos, &tag, &wire, &hdr);
+    if (flen == 0) return false;
+    /* Fields 1 to 7 are strings and messages. */
+    if (tag >= 1 && tag <= 7 && wire != 2) return false;
+    if (tag == 1) {
+      field_text(p + pos, hdr, flen, &ns->name, &ns->name_len);
+    } else if (tag == 2) {
+      field_text(p + pos, hdr, flen, &ns->op, &ns->op_len);
+    } else if (tag == 3) {
+      ns->nin++;
+      ns->nctrl += flen > hdr && p[pos + hdr] == '^';
+    }
+    pos += flen;
+  }
+  return true;
+}
+
+/* The next input of node i from byte *pos of its NodeDef (which
+** scan_node has walked), or false at the end. */
+static bool next_input(const importer *im, int i, size_t *pos,
+                       const char **in, size_t *len) {
+  const node_info *ni = &im->nodes[i];
+  const uint8_t *p = im->bytes + ni->at;
+  while (*pos < ni->len) {
+    uint32_t tag = 0;
+    unsigned wire;
+    size_t hdr, flen = field_len(p + *pos, ni->len - *pos, &tag, &wire, &hdr);
+    size_t at = *pos;
+    *pos += flen;
+    if (tag == 3) {
+      field_text(p + at, hdr, flen, in, len);
+      return true;
+    }
+  }
+  return false;
+}
+
+/* Resolves the input strings of node i (whose fields ns counts). With
+** `early` (see index_names) nothing is reported: a node that cannot be
+** resolved yet is left for resolve_inputs, which returns to it and names
+** what is wrong. */
+static kiln_code resolve_node(importer *im, int i, const node_scan *ns,
+                              bool early) {
   kiln_status *s = im->s;
   node_info *ni = &im->nodes[i];
-  const Tensorflow__NodeDef *nd = ni->def;
-  size_t nin = nd->n_input;
+  const char *name = node_name(im, ni);
+  size_t nin = ns->nin, nctrl = ns->nctrl;
   ni->nin = ni->nctrl = 0;
   if (nin > INT_MAX / 2) {
     if (early) return KILN_OK;
     return kn_errorf(s, KILN_INVALID_ARGUMENT, "node '%s' has %zu inputs",
-                     nd->name, nin);
+                     name, nin);
   }
   if (nin && !ni->in && !ni->ctrl) {
     /* Most nodes have no control inputs: room only for what is there. */
-    size_t nctrl = 0;
-    for (size_t j = 0; j < nin; j++) nctrl += nd->input[j][0] == '^';
     if (nin > nctrl &&
         !(ni->in = kn_arena_alloc(im->arena, (nin - nctrl) * sizeof *ni->in)))
       return KN_OOM(s);
@@ -201,37 +404,37 @@ static kiln_code resolve_node(importer *im, int i, bool early) {
         !(ni->ctrl = kn_arena_alloc(im->arena, nctrl * sizeof *ni->ctrl)))
       return KN_OOM(s);
   }
-  bool merge = is_merge(nd->op);
+  bool merge = is_merge(ni->type);
 #define UNRESOLVED(...) \
   (early ? (ni->nin = ni->nctrl = 0, KILN_OK) : kn_errorf(s, __VA_ARGS__))
-  for (size_t j = 0; j < nin; j++) {
-    const char *in = nd->input[j];
-    if (in[0] == '^') {
-      const char *src = in + 1;
+  const char *in;
+  size_t len, pos = 0;
+  for (size_t j = 0; next_input(im, i, &pos, &in, &len); j++) {
+    if (len > 0 && in[0] == '^') {
       ctrl_in *c = &ni->ctrl[ni->nctrl];
-      int m = early ? -1 : lookup(&im->cmaps, src, strlen(src));
+      int m = early ? -1 : lookup(&im->cmaps, in + 1, len - 1);
       if (m >= 0) {
         c->src = -1;
         c->ext = im->o->cmaps[m].dst;
-      } else if ((c->src = lookup(&im->by_name, src, strlen(src))) < 0) {
+      } else if ((c->src = lookup(&im->by_name, in + 1, len - 1)) < 0) {
         return UNRESOLVED(KILN_INVALID_ARGUMENT,
-                          "node '%s' has control input '%s' which is not in "
-                          "the GraphDef", nd->name, in);
+                          "node '%s' has control input '%.*s' which is not "
+                          "in the GraphDef", name, (int)len, in);
       }
       ni->nctrl++;
       continue;
     }
     if (ni->nctrl > 0)
       return UNRESOLVED(KILN_INVALID_ARGUMENT,
-                        "node '%s': input %zu '%s' follows a control input; "
+                        "node '%s': input %zu '%.*s' follows a control input; "
                         "control inputs must come after data inputs",
-                        nd->name, j, in);
+                        name, j, (int)len, in);
     size_t nlen;
     int index;
-    if (!*in || !split_input(in, &nlen, &index) || nlen == 0)
+    if (!len || !split_input(in, len, &nlen, &index) || nlen == 0)
       return UNRESOLVED(KILN_INVALID_ARGUMENT,
-                        "node '%s' has malformed input %zu '%s'", nd->name, j,
-                        in);
+                        "node '%s' has malformed input %zu '%.*s'", name, j,
+                        (int)len, in);
     data_in *d = &ni->in[ni->nin++];
     d->index = index;
     if (!early && im->o && im->o->nmaps > 0) {
@@ -248,12 +451,57 @@ static kiln_code resolve_node(importer *im, int i, bool early) {
     if ((d->src = lookup(&im->by_name, in, nlen)) < 0)
       return UNRESOLVED(KILN_INVALID_ARGUMENT,
                         "node '%s' has input '%.*s:%d' which is not in the "
-                        "GraphDef", nd->name, (int)nlen, in, index);
-    d->back = merge && is_next_iteration(im->nodes[d->src].def->op);
+                        "GraphDef", name, (int)nlen, in, index);
+    d->back = merge && is_next_iteration(im->nodes[d->src].type);
   }
 #undef UNRESOLVED
   ni->resolved = true;
   return KILN_OK;
+}
+
+/* Node i's name (hashed to h) and op type, kept for the passes after;
+** with `early`, its inputs resolved too. */
+static kiln_code index_node(importer *im, int i, const node_scan *ns,
+                            size_t h, bool early) {
+  kiln_status *s = im->s;
+  node_info *ni = &im->nodes[i];
+  size_t l = ns->name_len;
+  if (!(ni->name = kn_arena_alloc(im->arena, im->plen + l + 1)))
+    return KN_OOM(s);
+  memcpy(ni->name, im->prefix, im->plen);
+  memcpy(ni->name + im->plen, ns->name, l);
+  const char *name = node_name(im, ni);
+  if (!kn_valid_node_name(name))
+    return kn_errorf(s, KILN_INVALID_ARGUMENT,
+                     "GraphDef node %d has an invalid name '%s'", i, name);
+  if (ns->op_len == 0)
+    return kn_errorf(s, KILN_INVALID_ARGUMENT,
+                     "GraphDef node '%s' has no op", name);
+  /* Reserved, borrowed: adding fails only on a clash. */
+  if (kn_strmap_add_hashed(&im->by_name, name, l, h,
+                           (void *)(intptr_t)(i + 1)) != 1)
+    return kn_errorf(s, KILN_INVALID_ARGUMENT,
+                     "Node '%s' is not unique: GraphDef nodes %d and %d "
+                     "share the name", name,
+                     lookup(&im->by_name, name, l), i);
+  if (im->plen && !kn_valid_node_name(ni->name))
+    return kn_errorf(s, KILN_INVALID_ARGUMENT,
+                     "import prefix makes the invalid node name '%s'",
+                     ni->name);
+  /* A graph has few op types: each is kept once. Runs of one type are
+  ** common (chains, layers), so the last is tried first. */
+  char *type = im->last_type;
+  if (!type || strncmp(type, ns->op, ns->op_len) != 0 ||
+      type[ns->op_len] != '\0')
+    type = kn_strmap_getn(&im->ops, ns->op, ns->op_len);
+  if (!type) {
+    if (!(type = kn_arena_alloc(im->arena, ns->op_len + 1)))
+      return KN_OOM(s);
+    memcpy(type, ns->op, ns->op_len);
+    if (!kn_strmap_put(&im->ops, type, type)) return KN_OOM(s);
+  }
+  ni->type = im->last_type = type;
+  return early ? resolve_node(im, i, ns, true) : KILN_OK;
 }
 
 /* Checks mappings and indexes names: the GraphDef's nodes, the input and
@@ -267,55 +515,21 @@ static kiln_code index_names(importer *im) {
   kiln_status *s = im->s;
   bool early = !o || (o->nmaps == 0 && o->ncmaps == 0);
   if (!kn_strmap_reserve(&im->by_name, (size_t)im->n)) return KN_OOM(s);
-  /* Names are hashed AHEAD nodes early and their table positions
-  ** prefetched (see kn_graph_commit). */
-  enum { AHEAD = 8 };
-  size_t hash[AHEAD], len[AHEAD];
-  for (int i = 0; i < im->n && i < AHEAD; i++) {
-    const char *name = im->gd->node[i]->name;
-    len[i] = strlen(name);
-    hash[i] = kn_strhash(name, len[i]);
-    kn_strmap_prefetch(&im->by_name, hash[i]);
-  }
-  for (int i = 0; i < im->n; i++) {
-    const Tensorflow__NodeDef *nd = im->gd->node[i];
-    node_info *ni = &im->nodes[i];
-    size_t slot = (size_t)i % AHEAD, h = hash[slot], l = len[slot];
-    if (i + AHEAD < im->n) {
-      const char *next = im->gd->node[i + AHEAD]->name;
-      len[slot] = strlen(next);
-      hash[slot] = kn_strhash(next, len[slot]);
-      kn_strmap_prefetch(&im->by_name, hash[slot]);
+  /* A batch's names are hashed and their table positions prefetched
+  ** before any is added (see kn_graph_commit). */
+  enum { BATCH = 8 };
+  node_scan ns[BATCH];
+  size_t hash[BATCH];
+  for (int b = 0; b < im->n; b += BATCH) {
+    int m = im->n - b < BATCH ? im->n - b : BATCH;
+    for (int k = 0; k < m; k++) {
+      if (!scan_node(im, b + k, &ns[k])) return bad_graph_def(im);
+      hash[k] = kn_strhash(ns[k].name, ns[k].name_len);
+      kn_strmap_prefetch(&im->by_name, hash[k]);
     }
-    ni->def = nd;
-    if (!kn_valid_node_name(nd->name))
-      return kn_errorf(s, KILN_INVALID_ARGUMENT,
-                       "GraphDef node %d has an invalid name '%s'", i, nd->name);
-    if (!nd->op || !*nd->op)
-      return kn_errorf(s, KILN_INVALID_ARGUMENT,
-                       "GraphDef node '%s' has no op", nd->name);
-    /* Reserved, borrowed: adding fails only on a clash. */
-    if (kn_strmap_add_hashed(&im->by_name, nd->name, l, h,
-                             (void *)(intptr_t)(i + 1)) != 1)
-      return kn_errorf(s, KILN_INVALID_ARGUMENT,
-                       "Node '%s' is not unique: GraphDef nodes %d and %d "
-                       "share the name", nd->name,
-                       lookup(&im->by_name, nd->name, strlen(nd->name)), i);
-    if (!*im->prefix) {
-      ni->name = nd->name;
-    } else {
-      size_t plen = strlen(im->prefix), nlen = strlen(nd->name);
-      if (!(ni->name = kn_arena_alloc(im->arena, plen + nlen + 1)))
-        return KN_OOM(s);
-      memcpy(ni->name, im->prefix, plen);
-      memcpy(ni->name + plen, nd->name, nlen + 1);
-      if (!kn_valid_node_name(ni->name))
-        return kn_errorf(s, KILN_INVALID_ARGUMENT,
-                         "import prefix makes the invalid node name '%s'",
-                         ni->name);
-    }
-    if (early && resolve_node(im, i, true) != KILN_OK)
-      return kiln_status_code(s);
+    for (int k = 0; k < m; k++)
+      if (index_node(im, b + k, &ns[k], hash[k], early) != KILN_OK)
+        return kiln_status_code(s);
   }
   for (int i = 0; o && i < o->nmaps; i++) {
     const kn_input_map *m = &o->maps[i];
@@ -352,9 +566,13 @@ static kiln_code index_names(importer *im) {
 
 /* Resolves the input strings of every node not resolved yet. */
 static kiln_code resolve_inputs(importer *im) {
-  for (int i = 0; i < im->n; i++)
-    if (!im->nodes[i].resolved && resolve_node(im, i, false) != KILN_OK)
+  for (int i = 0; i < im->n; i++) {
+    node_scan ns;
+    if (im->nodes[i].resolved) continue;
+    if (!scan_node(im, i, &ns)) return bad_graph_def(im);
+    if (resolve_node(im, i, &ns, false) != KILN_OK)
       return kiln_status_code(im->s);
+  }
   return KILN_OK;
 }
 
@@ -442,7 +660,8 @@ static kiln_code report_cycle(importer *im) {
       k = first + 1;
     }
     append(msg, sizeof msg, &m, shown ? " -> '" : "'");
-    append(msg, sizeof msg, &m, im->nodes[path[k == len ? first : k]].def->name);
+    append(msg, sizeof msg, &m,
+           node_name(im, &im->nodes[path[k == len ? first : k]]));
     append(msg, sizeof msg, &m, "'");
   }
   kn_errorf(im->s, KILN_INVALID_ARGUMENT,
@@ -507,10 +726,12 @@ static kiln_code sort_nodes(importer *im) {
 
 /* ---------------------------------------------------------- building */
 
-/* The dtype a back edge carries: the NextIteration's T, else the Merge's. */
-static kiln_code back_edge_dtype(importer *im, const node_info *merge,
-                                 const node_info *next, kiln_dtype *out) {
-  const Tensorflow__NodeDef *defs[2] = {next->def, merge->def};
+/* The dtype a back edge carries: the NextIteration's T (node `next`,
+** unpacked here beside the Merge), else the Merge's. */
+static kiln_code back_edge_dtype(importer *im, const Tensorflow__NodeDef *merge,
+                                 int next, kiln_dtype *out) {
+  const Tensorflow__NodeDef *defs[2] = {unpack_node(im, next, false), merge};
+  if (!defs[0]) return kiln_status_code(im->s);
   for (int k = 0; k < 2; k++)
     for (size_t a = 0; a < defs[k]->n_attr; a++) {
       const Tensorflow__NodeDef__AttrEntry *e = defs[k]->attr[a];
@@ -523,8 +744,7 @@ static kiln_code back_edge_dtype(importer *im, const node_info *merge,
     }
   return kn_errorf(im->s, KILN_INVALID_ARGUMENT,
                    "node '%s': loop input from '%s' has no dtype: neither "
-                   "node has a type attr 'T'", merge->def->name,
-                   next->def->name);
+                   "node has a type attr 'T'", merge->name, defs[0]->name);
 }
 
 /* Prefixes "loc:@name" colocation entries of a _class attr. */
@@ -558,8 +778,8 @@ static kiln_code prefix_class(importer *im, kn_attr_value *v) {
   return KILN_OK;
 }
 
-static kiln_code add_attrs(importer *im, const node_info *ni, kiln_op_desc *d) {
-  const Tensorflow__NodeDef *nd = ni->def;
+static kiln_code add_attrs(importer *im, const Tensorflow__NodeDef *nd,
+                           kiln_op_desc *d) {
   bool old_placeholder = im->producer < KN_PLACEHOLDER_SHAPE_PRODUCER &&
                          strcmp(nd->op, "Placeholder") == 0;
   for (size_t a = 0; a < nd->n_attr; a++) {
@@ -595,8 +815,8 @@ static kiln_code check_output_index(importer *im, const node_info *ni,
   if (in->index < n) return KILN_OK;
   return kn_errorf(im->s, KILN_INVALID_ARGUMENT,
                    "node '%s' has input '%s:%d' but '%s' (op %s) has %d "
-                   "output%s", ni->def->name, src->def->name, in->index,
-                   src->def->name, src->def->op, n, n == 1 ? "" : "s");
+                   "output%s", node_name(im, ni), node_name(im, src), in->index,
+                   node_name(im, src), src->type, n, n == 1 ? "" : "s");
 }
 
 /* Adds a control input once. Running out of memory is recorded in d and
@@ -609,12 +829,18 @@ static void add_control(kiln_op_desc *d, kiln_op *op) {
 
 static kiln_code build_node(importer *im, int i) {
   node_info *ni = &im->nodes[i];
-  const Tensorflow__NodeDef *nd = ni->def;
   kiln_status *s = im->s;
-  const kn_op_def *def = kn_strmap_get(&im->types, nd->op);
-  if (!def && (def = kn_op_lookup(nd->op)) &&
-      !kn_strmap_put(&im->types, nd->op, (void *)def))
+  const Tensorflow__NodeDef *nd = unpack_node(im, i, true);
+  if (!nd) return kiln_status_code(s);
+  /* Types are interned: the last one built is found without hashing. */
+  const kn_op_def *def = ni->type == im->built_type
+                             ? im->built_def
+                             : kn_strmap_get(&im->types, ni->type);
+  if (!def && (def = kn_op_lookup(ni->type)) &&
+      !kn_strmap_put(&im->types, ni->type, (void *)def))
     return KN_OOM(s);
+  im->built_type = def ? ni->type : NULL;
+  im->built_def = def;
   if (!def) {
     bool fn = false;
     const Tensorflow__FunctionDefLibrary *lib = im->gd->library;
@@ -638,7 +864,7 @@ static kiln_code build_node(importer *im, int i) {
     d->inputs_cap = ni->nin;
   }
   d->graph = im->g;
-  d->type = nd->op;
+  d->type = ni->type;
   d->def = def;
   d->name = ni->name;
   d->ninputs = d->ncontrol = 0;
@@ -655,7 +881,7 @@ static kiln_code build_node(importer *im, int i) {
     } else {
       /* A loop back edge whose NextIteration is not built yet. */
       kiln_dtype t = KILN_INVALID_DTYPE;
-      if ((rc = back_edge_dtype(im, ni, &im->nodes[in->src], &t)) != KILN_OK)
+      if ((rc = back_edge_dtype(im, nd, in->src, &t)) != KILN_OK)
         return rc;
       o = (kiln_output){KN_BACK_EDGE_OP, (int)t};
     }
@@ -673,7 +899,7 @@ static kiln_code build_node(importer *im, int i) {
   static char no_device[] = "";
   d->device = nd->device && *nd->device ? nd->device
               : im->o && im->o->device ? im->o->device : no_device;
-  if ((rc = add_attrs(im, ni, d)) != KILN_OK) return rc;
+  if ((rc = add_attrs(im, nd, d)) != KILN_OK) return rc;
   ni->op = kn_op_create(d, s);
   return ni->op ? KILN_OK : kiln_status_code(s);
 }
@@ -699,8 +925,8 @@ static kiln_code patch_back_edges(importer *im) {
       if (want != KILN_INVALID_DTYPE && got != want)
         return kn_errorf(im->s, KILN_INVALID_ARGUMENT,
                          "node '%s' (%s): loop input %d from '%s:%d' is %s but "
-                         "the node expects %s", ni->def->name, ni->def->op, j,
-                         im->nodes[in->src].def->name, in->index,
+                         "the node expects %s", node_name(im, ni), ni->type, j,
+                         node_name(im, &im->nodes[in->src]), in->index,
                          kiln_dtype_name(got), kiln_dtype_name(want));
       ni->op->inputs[j] = (kiln_output){src, in->index};
     }
@@ -771,122 +997,6 @@ fail:
   return NULL;
 }
 
-/* ------------------------------------------------------------ library */
-
-static bool library_empty(const Tensorflow__FunctionDefLibrary *l) {
-  return !l || (l->n_function == 0 && l->n_gradient == 0 &&
-                l->n_registered_gradients == 0);
-}
-
-/* 1 when x and y pack to the same bytes, 0 when not, -1 when out of
-** memory. */
-static int same_message(kn_arena *a, const ProtobufCMessage *x,
-                        const ProtobufCMessage *y) {
-  size_t n = protobuf_c_message_get_packed_size(x);
-  if (n != protobuf_c_message_get_packed_size(y)) return 0;
-  uint8_t *bx = kn_arena_alloc(a, n), *by = kn_arena_alloc(a, n);
-  if (!bx || !by) return -1;
-  protobuf_c_message_pack(x, bx);
-  protobuf_c_message_pack(y, by);
-  return memcmp(bx, by, n) == 0;
-}
-
-static const char *function_name(const Tensorflow__FunctionDef *f) {
-  return f->signature ? f->signature->name : "";
-}
-
-/* An arena array of base[0..n) with room for `more` elements after it. */
-static void *with_room(kn_arena *a, const void *base, size_t n, size_t more,
-                       size_t elem) {
-  void *p = kn_arena_alloc(a, (n + more + 1) * elem);
-  if (p && n) memcpy(p, base, n * elem);
-  return p;
-}
-
-/* Merges `add` into the library bytes old[0..old_len) as TensorFlow adds
-** a GraphDef's library to a graph: functions and gradients new by name are
-** added, equal ones are kept once, and a different definition under a
-** taken name is an error (strict) or kept as it was (!strict). On success
-** *out is the new library's bytes (malloc'd), or NULL when nothing
-** changes. */
-static kiln_code merge_library(const void *old, size_t old_len,
-                               const Tensorflow__FunctionDefLibrary *add,
-                               bool strict, void **out, size_t *out_len,
-                               kiln_status *s) {
-  *out = NULL;
-  *out_len = 0;
-  if (library_empty(add)) return KILN_OK;
-  kn_arena *a = kn_arena_new();
-  if (!a) return KN_OOM(s);
-  kiln_code rc = KILN_OK;
-  int same;
-  ProtobufCAllocator al;
-  kn_arena_allocator(a, &al);
-  Tensorflow__FunctionDefLibrary none = TENSORFLOW__FUNCTION_DEF_LIBRARY__INIT;
-  Tensorflow__FunctionDefLibrary *base = &none;
-  if (old && !(base = tensorflow__function_def_library__unpack(&al, old_len, old)))
-    goto oom;
-  /* m starts as base, with room for all of add. */
-  Tensorflow__FunctionDefLibrary *m = kn_arena_alloc(a, sizeof *m);
-  if (!m) goto oom;
-  *m = *base;
-  m->function = with_room(a, base->function, base->n_function,
-                          add->n_function, sizeof *m->function);
-  m->gradient = with_room(a, base->gradient, base->n_gradient,
-                          add->n_gradient, sizeof *m->gradient);
-  m->registered_gradients =
-      with_room(a, base->registered_gradients, base->n_registered_gradients,
-                add->n_registered_gradients, sizeof *m->registered_gradients);
-  if (!m->function || !m->gradient || !m->registered_gradients) goto oom;
-  for (size_t i = 0; i < add->n_function; i++) {
-    Tensorflow__FunctionDef *f = add->function[i], *had = NULL;
-    for (size_t k = 0; k < base->n_function && !had; k++)
-      if (strcmp(function_name(base->function[k]), function_name(f)) == 0)
-        had = base->function[k];
-    if (!had) {
-      m->function[m->n_function++] = f;
-    } else if (strict && (same = same_message(a, &had->base, &f->base)) != 1) {
-      if (same < 0) goto oom;
-      rc = kn_errorf(s, KILN_INVALID_ARGUMENT,
-                     "GraphDef library function '%s' differs from the "
-                     "graph's function of that name", function_name(f));
-      goto done;
-    }
-  }
-  for (size_t i = 0; i < add->n_gradient; i++) {
-    Tensorflow__GradientDef *gd = add->gradient[i], *had = NULL;
-    for (size_t k = 0; k < base->n_gradient && !had; k++)
-      if (strcmp(base->gradient[k]->function_name, gd->function_name) == 0)
-        had = base->gradient[k];
-    if (!had) {
-      m->gradient[m->n_gradient++] = gd;
-    } else if (strict && strcmp(had->gradient_func, gd->gradient_func) != 0) {
-      rc = kn_errorf(s, KILN_INVALID_ARGUMENT,
-                     "GraphDef library gives function '%s' the gradient "
-                     "'%s' but the graph has '%s'", gd->function_name,
-                     gd->gradient_func, had->gradient_func);
-      goto done;
-    }
-  }
-  for (size_t i = 0; i < add->n_registered_gradients; i++) {
-    Tensorflow__RegisteredGradient *r = add->registered_gradients[i];
-    same = 0;
-    for (size_t k = 0; k < m->n_registered_gradients && same == 0; k++)
-      same = same_message(a, &m->registered_gradients[k]->base, &r->base);
-    if (same < 0) goto oom;
-    if (!same) m->registered_gradients[m->n_registered_gradients++] = r;
-  }
-  size_t n = protobuf_c_message_get_packed_size(&m->base);
-  if (!(*out = malloc(n ? n : 1))) goto oom;
-  *out_len = protobuf_c_message_pack(&m->base, *out);
-  goto done;
-oom:
-  rc = KN_OOM(s);
-done:
-  kn_arena_free(a);
-  return rc;
-}
-
 /* After a commit, under g->mu: versions as TensorFlow merges them (the
 ** lower producer, the higher min_consumer, the union of bad consumers),
 ** or the GraphDef's own when the graph was empty. A GraphDef without nodes
@@ -928,7 +1038,7 @@ static void update_library_locked(importer *im, void *lib, size_t lib_len,
     ** the graph's definitions on conflict. */
     free(lib);
     lib = NULL;
-    if (merge_library(g->library, g->library_len, im->gd->library, false,
+    if (kn_merge_library(g->library, g->library_len, im->gd->library, false,
                       &lib, &lib_len, NULL) != KILN_OK)
       return;
   }
@@ -941,6 +1051,16 @@ static void update_library_locked(importer *im, void *lib, size_t lib_len,
 
 /* ------------------------------------------------------------- driver */
 
+/* On failure: bytes that do not parse are reported before anything else
+** is, as when the whole GraphDef was unpacked first. Only parts of the
+** NodeDefs not built yet may still be unchecked. */
+static void check_parses(importer *im) {
+  kiln_code c = kiln_status_code(im->s);
+  if (im->bad || !im->scanned || c == KILN_RESOURCE_EXHAUSTED) return;
+  for (int i = 0; i < im->n; i++)
+    if (!im->nodes[i].op && !unpack_node(im, i, true)) return;
+}
+
 static void importer_free(importer *im) {
   free(im->desc.inputs);
   free(im->desc.control);
@@ -952,12 +1072,14 @@ static void importer_free(importer *im) {
   kn_strmap_clear(&im->maps);
   kn_strmap_clear(&im->cmaps);
   kn_strmap_clear(&im->types);
+  kn_strmap_clear(&im->ops);
   free(im->map_used);
   free(im->prefix);
   free(im->order);
   free(im->succ);
   free(im->succ_start);
   kn_arena_free(im->arena);
+  kn_arena_free(im->scratch);
 }
 
 KILN_API kiln_import_results *kiln_graph_import(kiln_graph *g,
@@ -984,34 +1106,54 @@ KILN_API kiln_import_results *kiln_graph_import(kiln_graph *g,
               "import options ran out of memory while being set");
     return NULL;
   }
-  /* Both borrow the GraphDef's strings, in the arena. */
-  im.by_name.borrow_keys = im.types.borrow_keys = true;
-  if (!(im.arena = kn_arena_new())) {
+  /* All three borrow strings in the arena. */
+  im.by_name.borrow_keys = im.types.borrow_keys = im.ops.borrow_keys = true;
+  im.bytes = graph_def;
+  im.len = len;
+  if (!graph_def && len > 0) {
+    kn_errorf(status, KILN_INVALID_ARGUMENT,
+              "Invalid GraphDef: NULL data of %zu bytes", len);
+    return NULL;
+  }
+  if (!(im.arena = kn_arena_new()) || !(im.scratch = kn_arena_new())) {
     KN_OOM(status);
-    return NULL;
-  }
-  im.gd = kn_proto_unpack_arena(&tensorflow__graph_def__descriptor, graph_def,
-                                len, im.arena, status);
-  if (!im.gd) {
-    kn_arena_free(im.arena);
-    return NULL;
-  }
-  if (im.gd->n_node > INT_MAX / 4) {
-    kn_errorf(status, KILN_INVALID_ARGUMENT, "GraphDef has %zu nodes",
-              im.gd->n_node);
     goto fail;
   }
-  im.n = (int)im.gd->n_node;
+  size_t nnodes, rest_len;
+  uint8_t *rest = NULL;
+  if (!scan_graph_def(&im, NULL, NULL, &nnodes, &rest_len)) {
+    bad_graph_def(&im);
+    goto fail;
+  }
+  if (nnodes > INT_MAX / 4) {
+    kn_errorf(status, KILN_INVALID_ARGUMENT, "GraphDef has %zu nodes", nnodes);
+    goto fail;
+  }
+  im.n = (int)nnodes;
+  im.nodes = calloc((size_t)im.n + 1, sizeof *im.nodes);
+  if (!im.nodes || (rest_len && !(rest = malloc(rest_len)))) {
+    KN_OOM(status);
+    goto fail;
+  }
+  scan_graph_def(&im, im.nodes, rest, &nnodes, &rest_len);
+  im.scanned = true;
+  im.gd = kn_proto_unpack_arena(&tensorflow__graph_def__descriptor, rest,
+                                rest_len, im.arena, status);
+  free(rest);
+  if (!im.gd) {
+    if (kiln_status_code(status) == KILN_INVALID_ARGUMENT) bad_graph_def(&im);
+    goto fail;
+  }
   im.producer = im.gd->versions ? im.gd->versions->producer : 0;
   const char *p = opts && opts->prefix ? opts->prefix : "";
   size_t plen = strlen(p);
   im.prefix = cat3(p, plen && p[plen - 1] != '/' ? "/" : "", "");
-  im.nodes = calloc((size_t)im.n + 1, sizeof *im.nodes);
   im.map_used = calloc(opts && opts->nmaps ? (size_t)opts->nmaps : 1, 1);
-  if (!im.prefix || !im.nodes || !im.map_used) {
+  if (!im.prefix || !im.map_used) {
     KN_OOM(status);
     goto fail;
   }
+  im.plen = strlen(im.prefix);
   /* Ops are carved from slabs, in build order; a typical op (its arrays,
   ** strings and attrs) takes a few hundred bytes. */
   im.desc.slab = &im.slabs;
@@ -1028,7 +1170,7 @@ KILN_API kiln_import_results *kiln_graph_import(kiln_graph *g,
   /* Check the library merges before committing anything. */
   pthread_mutex_lock(&g->mu);
   lib_base = g->library;
-  kiln_code rc = merge_library(g->library, g->library_len, im.gd->library,
+  kiln_code rc = kn_merge_library(g->library, g->library_len, im.gd->library,
                                true, &lib, &lib_len, status);
   pthread_mutex_unlock(&g->mu);
   if (rc != KILN_OK) goto fail;
@@ -1056,6 +1198,7 @@ KILN_API kiln_import_results *kiln_graph_import(kiln_graph *g,
   return res;
 
 fail:
+  check_parses(&im);
   for (int k = 0; im.nodes && k < im.n; k++) kn_op_free(im.nodes[k].op);
   free(built);
   free(lib);

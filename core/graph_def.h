@@ -99,6 +99,8 @@ void kn_arena_free(kn_arena *a);
 /* Zeroed, suitably aligned; NULL when out of memory. */
 void *kn_arena_alloc(kn_arena *a, size_t n);
 char *kn_arena_strdup(kn_arena *a, const char *str);
+/* Frees all but one block and empties it, for an arena reused as scratch. */
+void kn_arena_reset(kn_arena *a);
 /* A protobuf-c allocator over the arena, for unpacking into it. */
 struct ProtobufCAllocator;
 void kn_arena_allocator(kn_arena *a, struct ProtobufCAllocator *out);
@@ -140,5 +142,17 @@ struct Tensorflow__NodeDef *kn_node_def_to_proto(kn_arena *a,
 
 /* Packs a built message into a new buffer (caller frees). */
 kiln_buffer *kn_proto_pack(const void *message, kiln_status *s);
+
+/* Merges `add` into the library bytes old[0..old_len) (graph_def_library.c)
+** as TensorFlow adds a GraphDef's library to a graph: functions and gradients new by name are
+** added, equal ones are kept once, and a different definition under a
+** taken name is an error (strict) or kept as it was (!strict). On success
+** *out is the new library's bytes (malloc'd), or NULL when nothing
+** changes. */
+struct Tensorflow__FunctionDefLibrary;
+kiln_code kn_merge_library(const void *old, size_t old_len,
+                           const struct Tensorflow__FunctionDefLibrary *add,
+                           bool strict, void **out, size_t *out_len,
+                           kiln_status *s);
 
 #endif

@@ -61,7 +61,7 @@ core_libkilncore_la_SOURCES = \
 	core/shape_inference.c \
 	core/graph.c core/op_desc.c core/op_create.c core/op.c \
 	core/default_graph.c core/graph_internal.h \
-	core/graph_def.c core/import_options.c core/proto_convert.c core/graph_def.h \
+	core/graph_def.c core/graph_def_library.c core/import_options.c core/proto_convert.c core/graph_def.h \
 	core/op_builders.c core/op_builders_array.c core/op_builders.h \
 	core/device.c core/device.h \
 	core/kernel_registry.c core/kernel_registry.h \

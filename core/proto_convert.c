@@ -94,6 +94,27 @@ void *kn_arena_alloc(kn_arena *a, size_t n) {
   return p;
 }
 
+void kn_arena_reset(kn_arena *a) {
+  kn_arena_block *b = a->head;
+  if (!b) return;
+  /* The newest block is kept (zeroed where used) unless it is one of the
+  ** biggest; blocks of their own and older blocks are freed. */
+  kn_arena_block *rest = b->next;
+  if (b->cap > ARENA_BLOCK_MAX) {
+    rest = b;
+    a->head = NULL;
+  } else {
+    memset(b->data, 0, b->used);
+    b->used = 0;
+    b->next = NULL;
+  }
+  while (rest) {
+    kn_arena_block *next = rest->next;
+    free(rest);
+    rest = next;
+  }
+}
+
 char *kn_arena_strdup(kn_arena *a, const char *str) {
   size_t n = strlen(str) + 1;
   char *p = kn_arena_alloc(a, n);

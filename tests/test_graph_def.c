@@ -621,6 +621,51 @@ static void testdata_while_loop_back_edge(void **state) {
 
 /* ------------------------------------------------------------ bad input */
 
+/* NodeDefs are read field by field before the import builds them: the
+** fields it skips are still checked, and bytes that do not parse are
+** reported before a mistake elsewhere in the GraphDef. */
+static void node_bytes_are_checked(void **state) {
+  (void)state;
+  kiln_graph *g = kiln_graph_new();
+  kiln_status *s = kiln_status_new();
+  /* Node 'a' reads a node that is not there; node 'b' has an attr whose
+  ** AttrValue does not parse. */
+  static const unsigned char bad_attr[] =
+      "\x0a\x12" "\x0a\x01" "a" "\x12\x04" "NoOp" "\x1a\x07" "missing"
+      "\x0a\x12" "\x0a\x01" "b" "\x12\x04" "NoOp"
+      "\x2a\x07" "\x0a\x01" "x" "\x12\x02\xff\xff";
+  kiln_buffer b1 = {(void *)bad_attr, sizeof bad_attr - 1};
+  import_fails(g, &b1, NULL, KILN_INVALID_ARGUMENT,
+               "Invalid GraphDef: 40 bytes do not parse");
+  /* Without 'a', the attr is found when 'b' is built. */
+  kiln_buffer b2 = {(void *)(bad_attr + 20), sizeof bad_attr - 21};
+  import_fails(g, &b2, NULL, KILN_INVALID_ARGUMENT,
+               "Invalid GraphDef: 20 bytes do not parse");
+  /* A name as a varint is refused, as protobuf-c refuses it. */
+  static const unsigned char varint_name[] =
+      "\x0a\x08" "\x08\x01" "\x12\x04" "NoOp";
+  kiln_buffer b3 = {(void *)varint_name, sizeof varint_name - 1};
+  import_fails(g, &b3, NULL, KILN_INVALID_ARGUMENT,
+               "Invalid GraphDef: 10 bytes do not parse");
+  /* A NodeDef's length past the end is refused. */
+  kiln_buffer b4 = {(void *)varint_name, sizeof varint_name - 2};
+  import_fails(g, &b4, NULL, KILN_INVALID_ARGUMENT,
+               "Invalid GraphDef: 9 bytes do not parse");
+  /* The last name given wins, a string ends at a NUL, and unknown fields
+  ** (9, a varint) are skipped. */
+  static const unsigned char twice[] =
+      "\x0a\x10" "\x0a\x01" "a" "\x0a\x03" "c\0d" "\x12\x04" "NoOp" "\x48\x01";
+  kiln_import_results *r = kiln_graph_import(g, twice, sizeof twice - 1,
+                                             NULL, s);
+  assert_ok(s);
+  kiln_import_results_free(r);
+  assert_int_equal(kiln_graph_num_ops(g), 1);
+  assert_non_null(kiln_graph_op(g, "c"));
+  assert_null(kiln_graph_op(g, "a"));
+  kiln_status_free(s);
+  kiln_graph_free(g);
+}
+
 static void truncated_and_garbage_bytes(void **state) {
   (void)state;
   kiln_buffer *buf = small_graph(27);
@@ -1485,6 +1530,7 @@ int main(void) {
     cmocka_unit_test(testdata_graphs_import),
     cmocka_unit_test(testdata_while_loop_back_edge),
     cmocka_unit_test(truncated_and_garbage_bytes),
+    cmocka_unit_test(node_bytes_are_checked),
     cmocka_unit_test(unknown_op_is_not_found),
     cmocka_unit_test(dangling_inputs),
     cmocka_unit_test(illegal_cycle_names_its_nodes),
