@@ -28,39 +28,16 @@
 #include <cmocka.h>
 
 #include "sessionutil.h"
+#include "fileutil.h"
 #include "graph_def.h" /* kn_tensor_serialize_proto, kn_tensor_parse_proto */
 
 static kiln_graph *g;
 static kiln_status *s;
 static char tmp[1024]; /* this test's directory */
 
-/* The test directory is removed in two walks: the first makes every
-** directory searchable again (tests lock some), the second unlinks. */
-static int chmod_dir(const char *p, const struct stat *sb, int flag,
-                     struct FTW *f) {
-  (void)f;
-  if (flag == FTW_D || flag == FTW_DNR) chmod(p, 0700);
-  (void)sb;
-  return 0;
-}
-
-static int unlink_one(const char *p, const struct stat *sb, int flag,
-                      struct FTW *f) {
-  (void)sb;
-  (void)f;
-  if (flag == FTW_DP || flag == FTW_D) rmdir(p);
-  else unlink(p);
-  return 0;
-}
-
 static int setup(void **state) {
   (void)state;
-  const char *base = getenv("TMPDIR");
-  snprintf(tmp, sizeof tmp, "%s/kiln-io-XXXXXX", base && *base ? base : "/tmp");
-  if (!mkdtemp(tmp)) return -1;
-  /* Searchable by everyone: the unprivileged steps must reach the files
-  ** inside to be refused by their own modes. */
-  chmod(tmp, 0755);
+  if (!kt_tmpdir_make(tmp, sizeof tmp, "io")) return -1;
   g = kiln_graph_new();
   s = kiln_status_new();
   return g && s ? 0 : -1;
@@ -68,8 +45,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
   (void)state;
-  nftw(tmp, chmod_dir, 16, FTW_PHYS);
-  nftw(tmp, unlink_one, 16, FTW_PHYS | FTW_DEPTH);
+  kt_tmpdir_remove(tmp);
   kiln_graph_free(g);
   kiln_status_free(s);
   return 0;
@@ -224,37 +200,6 @@ static void expect_strings(const kiln_tensor *t, const int64_t *dims, int nd,
       fail_msg("element %lld: %zu bytes, want %zu (or the bytes differ)",
                (long long)i, len, lens[i]);
   }
-}
-
-/* Switches the whole process's effective ids to nobody's when running as
-** root, so that file modes apply; false, with the reason printed, when
-** that is impossible (then the caller skips). A user other than root is
-** refused by the modes already. */
-static bool unprivileged_begin(void) {
-  if (geteuid() != 0) return true;
-  struct passwd *pw = getpwnam("nobody");
-  uid_t uid = pw ? pw->pw_uid : 65534;
-  gid_t gid = pw ? pw->pw_gid : 65534;
-  if (setegid(gid) != 0) {
-    fprintf(stderr, "# SKIP: running as root and setegid(%u) fails (%s): "
-                    "cannot test as an unprivileged user\n",
-            (unsigned)gid, strerror(errno));
-    return false;
-  }
-  if (seteuid(uid) != 0) {
-    fprintf(stderr, "# SKIP: running as root and seteuid(%u) fails (%s): "
-                    "cannot test as an unprivileged user\n",
-            (unsigned)uid, strerror(errno));
-    if (setegid(0) != 0) fail_msg("cannot restore egid 0");
-    return false;
-  }
-  return true;
-}
-
-static void unprivileged_end(void) {
-  if (getuid() != 0) return;
-  if (seteuid(0) != 0 || setegid(0) != 0)
-    fail_msg("cannot restore root's effective ids: %s", strerror(errno));
 }
 
 static void t_cpu_loaded(void **state) {
@@ -701,7 +646,7 @@ static void t_read_permission_denied(void **state) {
   kiln_output r2 = read_file("reader2", kstr(inner, strlen(inner)));
   kiln_session *sess = kiln_session_new(g, NULL, s);
   assert_ok(s);
-  if (!unprivileged_begin()) {
+  if (!kt_unprivileged_begin()) {
     kiln_session_free(sess);
     skip();
     return;
@@ -710,7 +655,7 @@ static void t_read_permission_denied(void **state) {
   kiln_tensor *o1 = NULL, *o2 = NULL;
   kiln_session_run(sess, NULL, NULL, NULL, 0, &r1, &o1, 1, NULL, 0, NULL, s1);
   kiln_session_run(sess, NULL, NULL, NULL, 0, &r2, &o2, 1, NULL, 0, NULL, s2);
-  unprivileged_end();
+  kt_unprivileged_end();
   kiln_session_free(sess);
   char want[PATH_MAX + 64];
   snprintf(want, sizeof want, "%s; Permission denied", p);
@@ -899,7 +844,7 @@ static void t_write_permission_denied(void **state) {
   kiln_op *w2 = write_file("w_sub", kstr(deep, strlen(deep)), kstr("x", 1));
   kiln_session *sess = kiln_session_new(g, NULL, s);
   assert_ok(s);
-  if (!unprivileged_begin()) {
+  if (!kt_unprivileged_begin()) {
     kiln_session_free(sess);
     skip();
     return;
@@ -907,7 +852,7 @@ static void t_write_permission_denied(void **state) {
   kiln_status *s1 = kiln_status_new(), *s2 = kiln_status_new();
   kiln_session_run(sess, NULL, NULL, NULL, 0, NULL, NULL, 0, &w1, 1, NULL, s1);
   kiln_session_run(sess, NULL, NULL, NULL, 0, NULL, NULL, 0, &w2, 1, NULL, s2);
-  unprivileged_end();
+  kt_unprivileged_end();
   kiln_session_free(sess);
   char want[2 * PATH_MAX + 128];
   snprintf(want, sizeof want, "%s; Permission denied", p);

@@ -33,27 +33,15 @@
 #include <cmocka.h>
 
 #include "sessionutil.h"
+#include "fileutil.h"
 
 static kiln_graph *g;
 static kiln_status *s;
 static char tmp[1024];
 
-static int unlink_one(const char *p, const struct stat *sb, int flag,
-                      struct FTW *f) {
-  (void)sb;
-  (void)f;
-  if (flag == FTW_DP || flag == FTW_D) rmdir(p);
-  else unlink(p);
-  return 0;
-}
-
 static int setup(void **state) {
   (void)state;
-  const char *base = getenv("TMPDIR");
-  snprintf(tmp, sizeof tmp, "%s/kiln-readers-XXXXXX", base && *base ? base : "/tmp");
-  if (!mkdtemp(tmp)) return -1;
-  /* Searchable by everyone: an unprivileged step must reach the files. */
-  chmod(tmp, 0755);
+  if (!kt_tmpdir_make(tmp, sizeof tmp, "readers")) return -1;
   g = kiln_graph_new();
   s = kiln_status_new();
   return g && s ? 0 : -1;
@@ -61,7 +49,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
   (void)state;
-  nftw(tmp, unlink_one, 16, FTW_PHYS | FTW_DEPTH);
+  kt_tmpdir_remove(tmp);
   kiln_graph_free(g);
   kiln_status_free(s);
   return 0;
@@ -228,35 +216,6 @@ static kiln_session *session_with(kiln_output q, const char *const *names, int n
   return sess;
 }
 
-/* As in test_cpu_io: the whole process's effective ids become nobody's
-** when running as root; false, with the reason printed, when impossible. */
-static bool unprivileged_begin(void) {
-  if (geteuid() != 0) return true;
-  struct passwd *pw = getpwnam("nobody");
-  uid_t uid = pw ? pw->pw_uid : 65534;
-  gid_t gid = pw ? pw->pw_gid : 65534;
-  if (setegid(gid) != 0) {
-    fprintf(stderr, "# SKIP: running as root and setegid(%u) fails (%s): "
-                    "cannot test as an unprivileged user\n",
-            (unsigned)gid, strerror(errno));
-    return false;
-  }
-  if (seteuid(uid) != 0) {
-    fprintf(stderr, "# SKIP: running as root and seteuid(%u) fails (%s): "
-                    "cannot test as an unprivileged user\n",
-            (unsigned)uid, strerror(errno));
-    if (setegid(0) != 0) fail_msg("cannot restore egid 0");
-    return false;
-  }
-  return true;
-}
-
-static void unprivileged_end(void) {
-  if (getuid() != 0) return;
-  if (seteuid(0) != 0 || setegid(0) != 0)
-    fail_msg("cannot restore root's effective ids: %s", strerror(errno));
-}
-
 /* -------------------------------------------------------------- tests */
 
 static void t_cpu_loaded(void **state) {
@@ -405,7 +364,7 @@ static void t_permission_denied(void **state) {
   kiln_output q = string_queue("q");
   kiln_op *read = reader_read("read", whole_file_reader("reader", NULL), q);
   kiln_session *sess = session_with(q, &p, 1, true);
-  if (!unprivileged_begin()) {
+  if (!kt_unprivileged_begin()) {
     kiln_session_free(sess);
     skip();
     return;
@@ -413,7 +372,7 @@ static void t_permission_denied(void **state) {
   kiln_output fetch[2] = {{read, 0}, {read, 1}};
   kiln_tensor *out[2] = {NULL, NULL};
   kiln_session_run(sess, NULL, NULL, NULL, 0, fetch, out, 2, NULL, 0, NULL, s);
-  unprivileged_end();
+  kt_unprivileged_end();
   assert_null(out[0]);
   char want[1600];
   snprintf(want, sizeof want, "%s; Permission denied", p);
