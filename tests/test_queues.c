@@ -500,6 +500,34 @@ static void deadline_with_two_waiters(void **state) {
   kiln_graph_free(g);
 }
 
+/* A handle fed to a queue op must be a queue's: a reader's handle is
+** refused, and a tensor of another dtype cannot be fed for one. */
+static void handle_of_another_kind(void **state) {
+  (void)state;
+  KT_REQUIRE_CPU();
+  kiln_graph *g = kiln_graph_new();
+  kiln_op_desc *d = kiln_op_desc_new(g, "WholeFileReaderV2", "reader");
+  kiln_output reader = {kiln_op_desc_finish(d, S), 0};
+  kiln_output h = kiln_placeholder(g, KILN_RESOURCE, NULL, 0, "h", S);
+  kiln_output size = {unary_q(g, "QueueSizeV2", "size", h, false), 0};
+  assert_ok(S);
+  kiln_session *s = kiln_session_new(g, NULL, S);
+  kiln_tensor *rh = NULL, *out = NULL;
+  kiln_session_run(s, NULL, NULL, NULL, 0, &reader, &rh, 1, NULL, 0, NULL, S);
+  assert_ok(S);
+  assert_int_equal(kiln_tensor_dtype(rh), KILN_RESOURCE);
+  kiln_session_run(s, NULL, &h, &rh, 1, &size, &out, 1, NULL, 0, NULL, S);
+  assert_status(S, KILN_INVALID_ARGUMENT, "input 0 is a handle to a resource that is not a queue");
+  assert_null(out);
+  kiln_tensor *f = kt_scalar(1);
+  kiln_session_run(s, NULL, &h, &f, 1, &size, &out, 1, NULL, 0, NULL, S);
+  assert_status(S, KILN_INVALID_ARGUMENT, "Cannot feed value of dtype float");
+  kiln_tensor_free(f);
+  kiln_tensor_free(rh);
+  kiln_session_free(s);
+  kiln_graph_free(g);
+}
+
 static void shared_queue_between_sessions(void **state) {
   (void)state;
   KT_REQUIRE_CPU();
@@ -552,6 +580,7 @@ int main(void) {
       cmocka_unit_test(session_close_cancels_waiting_step),
       cmocka_unit_test(deadlines),
       cmocka_unit_test(deadline_with_two_waiters),
+      cmocka_unit_test(handle_of_another_kind),
       cmocka_unit_test(shared_queue_between_sessions),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
