@@ -5,6 +5,7 @@
 */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "kernel_shapes.h"
 
@@ -446,4 +447,19 @@ bool ks_transpose_perm(const kiln_plugin_api *api, kiln_kernel_context *ctx,
     last = perm[i];
   }
   return true;
+}
+
+ks_mm_attrs *ks_mm_attrs_new(const kiln_plugin_api *api,
+                             kiln_kernel_construct *kc, const char *xa,
+                             const char *ya) {
+  ks_mm_attrs *s = calloc(1, sizeof *s);
+  if (!s) {
+    api->construct_fail(kc, KILN_RESOURCE_EXHAUSTED,
+                        "out of memory creating a matrix product kernel");
+    return NULL;
+  }
+  const kiln_attrs *attrs = api->construct_attrs(kc);
+  api->attr_bool(attrs, xa, &s->ta);
+  api->attr_bool(attrs, ya, &s->tb);
+  return s;
 }

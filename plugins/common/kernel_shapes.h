@@ -107,6 +107,19 @@ bool ks_reduce_axes(const kiln_plugin_api *api, kiln_kernel_context *ctx,
                     int64_t od[KILN_MAX_DIMS], int *ond, int64_t *count,
                     int64_t *out_n);
 
+/* A matrix product's transposition attrs (MatMul's transpose_a and
+** transpose_b, BatchMatMul's adj_x and adj_y), read once at creation. */
+typedef struct ks_mm_attrs {
+  bool ta, tb;
+} ks_mm_attrs;
+
+/* A kernel state with attrs xa and ya read (false when absent); NULL,
+** with creation failed RESOURCE_EXHAUSTED, when out of memory. Freed
+** with free(). */
+ks_mm_attrs *ks_mm_attrs_new(const kiln_plugin_api *api,
+                             kiln_kernel_construct *kc, const char *xa,
+                             const char *ya);
+
 /* BatchMatMul's rank checks (equal ranks and batch dims unless
 ** `broadcast`, as BatchMatMulV2). */
 bool ks_batch_matmul_check(const kiln_plugin_api *api,

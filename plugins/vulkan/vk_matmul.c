@@ -23,30 +23,14 @@ typedef struct mm_push {
   uint32_t bs[VK_MM_BATCH_DIMS];
 } mm_push;
 
-typedef struct mm_attrs {
-  bool ta, tb; /* transpose_a/transpose_b, or adj_x/adj_y */
-} mm_attrs;
-
-static void *mm_create_named(kiln_kernel_construct *kc, const char *xa,
-                             const char *ya) {
-  const kiln_attrs *attrs = vk_api->construct_attrs(kc);
-  mm_attrs *s = calloc(1, sizeof *s);
-  if (!s) {
-    vk_api->construct_fail(kc, KILN_RESOURCE_EXHAUSTED,
-                           "out of memory creating a matrix product kernel");
-    return NULL;
-  }
-  vk_api->attr_bool(attrs, xa, &s->ta);
-  vk_api->attr_bool(attrs, ya, &s->tb);
-  return s;
-}
+typedef ks_mm_attrs mm_attrs;
 
 static void *matmul_create(kiln_kernel_construct *kc) {
-  return mm_create_named(kc, "transpose_a", "transpose_b");
+  return ks_mm_attrs_new(vk_api, kc, "transpose_a", "transpose_b");
 }
 
 static void *bmm_create(kiln_kernel_construct *kc) {
-  return mm_create_named(kc, "adj_x", "adj_y");
+  return ks_mm_attrs_new(vk_api, kc, "adj_x", "adj_y");
 }
 
 /* Products of [M, K] x [K, N] matrices (before transposition); batch dims
