@@ -463,3 +463,41 @@ ks_mm_attrs *ks_mm_attrs_new(const kiln_plugin_api *api,
   api->attr_bool(attrs, ya, &s->tb);
   return s;
 }
+
+ks_window *ks_conv2d_attrs_new(const kiln_plugin_api *api,
+                               kiln_kernel_construct *kc, const char *backend) {
+  static const int64_t ones[4] = {1, 1, 1, 1};
+  ks_window *s = calloc(1, sizeof *s);
+  const char *msg = NULL;
+  kiln_code code = KILN_INVALID_ARGUMENT;
+  if (!s) {
+    api->construct_fail(kc, KILN_RESOURCE_EXHAUSTED,
+                        "out of memory creating a Conv2D kernel");
+    return NULL;
+  }
+  if (!ks_read_format(api, kc, s, backend) ||
+      !ks_read_four(api, kc, s, "dilations", ones, "dilations", s->dilations) ||
+      !ks_read_four(api, kc, s, "strides", NULL, "strides", s->strides))
+    goto fail;
+  if (s->strides[0] != 1 || s->strides[3] != 1) {
+    code = KILN_UNIMPLEMENTED;
+    msg = "Current implementation does not yet support strides in the batch "
+          "and depth dimensions.";
+  } else if (s->strides[1] <= 0 || s->strides[2] <= 0) {
+    msg = "Row and column strides should be larger than 0.";
+  } else if (s->dilations[0] != 1 || s->dilations[3] != 1) {
+    code = KILN_UNIMPLEMENTED;
+    msg = "Current implementation does not yet support dilations in the "
+          "batch and depth dimensions.";
+  } else if (s->dilations[1] <= 0 || s->dilations[2] <= 0) {
+    msg = "Dilated rates should be larger than 0.";
+  }
+  if (msg) {
+    api->construct_fail(kc, code, msg);
+    goto fail;
+  }
+  if (ks_read_padding(api, kc, s)) return s;
+fail:
+  free(s);
+  return NULL;
+}

@@ -72,6 +72,13 @@ bool ks_read_four(const kiln_plugin_api *api, kiln_kernel_construct *kc,
 bool ks_read_padding(const kiln_plugin_api *api, kiln_kernel_construct *kc,
                      ks_window *s);
 
+/* Conv2D's attrs read and checked as TensorFlow's Conv2DOp does: the
+** data format (`backend` names the plugin in its message), strides and
+** dilations (only in H and W, positive), the padding. A new state (freed
+** with free()), or NULL with creation failed. */
+ks_window *ks_conv2d_attrs_new(const kiln_plugin_api *api,
+                               kiln_kernel_construct *kc, const char *backend);
+
 /* Output size and leading padding of one windowed dimension (side 0: H,
 ** 1: W), as TensorFlow's GetWindowedOutputSizeVerbose. */
 bool ks_window_size(const kiln_plugin_api *api, kiln_kernel_context *ctx,

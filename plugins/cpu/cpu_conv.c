@@ -171,38 +171,7 @@ typedef struct conv_geom {
 } conv_geom;
 
 static void *conv_create(kiln_kernel_construct *kc) {
-  static const int64_t ones[4] = {1, 1, 1, 1};
-  ks_window *s = win_new(kc);
-  const char *msg = NULL;
-  kiln_code code = KILN_INVALID_ARGUMENT;
-  if (!s) return NULL;
-  if (!ks_read_format(cpu_api, kc, s, "CPU") ||
-      !ks_read_four(cpu_api, kc, s, "dilations", ones, "dilations",
-                    s->dilations) ||
-      !ks_read_four(cpu_api, kc, s, "strides", NULL, "strides", s->strides))
-    goto fail;
-  if (s->strides[0] != 1 || s->strides[3] != 1) {
-    code = KILN_UNIMPLEMENTED;
-    msg = "Current implementation does not yet support strides in the batch "
-          "and depth dimensions.";
-  } else if (s->strides[1] <= 0 || s->strides[2] <= 0) {
-    msg = "Row and column strides should be larger than 0.";
-  } else if (s->dilations[0] != 1 || s->dilations[3] != 1) {
-    code = KILN_UNIMPLEMENTED;
-    msg = "Current implementation does not yet support dilations in the "
-          "batch and depth dimensions.";
-  } else if (s->dilations[1] <= 0 || s->dilations[2] <= 0) {
-    msg = "Dilated rates should be larger than 0.";
-  }
-  if (msg) {
-    cpu_api->construct_fail(kc, code, msg);
-    goto fail;
-  }
-  if (!ks_read_padding(cpu_api, kc, s)) goto fail;
-  return s;
-fail:
-  free(s);
-  return NULL;
+  return ks_conv2d_attrs_new(cpu_api, kc, "CPU");
 }
 
 /* im2col: row r of the scratch holds the window of output position
